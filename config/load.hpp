@@ -1,0 +1,45 @@
+#pragma once
+
+// YAML -> config::Config in two stages (STYLE 6): stage 1 walks the YAML with marks and
+// expands ${VAR}; stage 2 converts and validates. Every problem is collected, with its
+// FILE:LINE:COL, before returning.
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.hpp"
+#include "config/config.hpp"
+
+namespace linkpilot::config {
+
+struct Error {
+    std::string file;
+    int line = 0;  // 1-based
+    int col = 0;   // 1-based
+    std::string message;
+    [[nodiscard]] std::string to_string() const;  // "FILE:LINE:COL: message"
+};
+
+// Looks up environment variables; injectable for tests.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+EnvLookup process_env();
+
+Expected<Config, std::vector<Error>> load_file(const std::filesystem::path& file,
+                                               const EnvLookup& env = process_env());
+Expected<Config, std::vector<Error>> load_string(std::string_view yaml, std::string_view file_name,
+                                                 const EnvLookup& env = process_env());
+
+// Parses "30s", "15m", "1h30m", "7d", "250ms".
+std::optional<Duration> parse_duration(std::string_view text);
+
+// The default search order of SPEC 1: ./linkpilot.yaml, then /etc/linkpilot/linkpilot.yaml.
+std::filesystem::path default_config_path();
+
+// One-line summary printed by a clean `check`.
+std::string summary(const Config& config);
+
+}  // namespace linkpilot::config

@@ -1,0 +1,24 @@
+// Subcommands whose issues have not landed yet: each answers "not implemented yet" (exit 2).
+// When one lands, its function moves to its own cmd_<name>.cpp and leaves this file.
+#include <iostream>
+
+#include "daemon/app/commands.hpp"
+
+namespace linkpilot::app {
+
+namespace {
+int not_yet(const char* name) {
+    std::cerr << "linkpilot: " << name << ": not implemented yet\n";
+    return kExitNotImplemented;
+}
+}  // namespace
+
+int run_serve(const ServeOptions&) { return not_yet("serve"); }
+int run_explain(const ExplainOptions&) { return not_yet("explain"); }
+int run_prune(const PruneOptions&) { return not_yet("prune"); }
+int run_jobs(const JobsOptions&) { return not_yet("jobs"); }
+int run_retry(const RetryOptions&) { return not_yet("retry"); }
+int run_simulate(const SimulateOptions&) { return not_yet("simulate-scalingo"); }
+int run_migrate(const MigrateOptions&) { return not_yet("migrate"); }
+
+}  // namespace linkpilot::app
