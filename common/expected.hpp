@@ -18,8 +18,9 @@ Unexpected(E) -> Unexpected<E>;
 
 template <class T, class E>
 class [[nodiscard]] Expected {
-public:
-    Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  public:
+    Expected(T value)
+        : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
     Expected(Unexpected<E> u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
 
     [[nodiscard]] bool has_value() const { return v_.index() == 0; }
@@ -36,7 +37,7 @@ public:
     E& error() & { return std::get<1>(v_); }
     const E& error() const& { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, E> v_;
 };
 

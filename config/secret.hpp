@@ -3,17 +3,17 @@
 // A secret (webhook secret, API token) that never prints its value: logs, errors and `check`
 // output show `***`. Reading it takes an explicit `reveal()`.
 
+#include <fmt/format.h>
+
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
 
-#include <fmt/format.h>
-
 namespace linkpilot::config {
 
 class Secret {
-public:
+  public:
     Secret() = default;
     explicit Secret(std::string value) : value_(std::move(value)) {}
 
@@ -22,7 +22,7 @@ public:
 
     friend std::ostream& operator<<(std::ostream& os, const Secret&) { return os << "***"; }
 
-private:
+  private:
     std::string value_;
 };
 

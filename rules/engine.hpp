@@ -3,13 +3,12 @@
 // The rules engine (SPEC 2.2, 2.3): a pure function from a normalised event (and its raw
 // payload, for `payload:` conditions) to verdicts and rendered actions. No I/O, no clock.
 
+#include <boost/json/fwd.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/json/fwd.hpp>
 
 #include "daemon/events/event.hpp"
 #include "rules/rule.hpp"
@@ -39,7 +38,7 @@ struct RuleVerdict {
 
 struct Evaluation {
     bool repo_allowed = true;
-    std::string repo_reason;  // e.g. `repo "acme/legacy" excluded by "!acme/legacy"`
+    std::string repo_reason;            // e.g. `repo "acme/legacy" excluded by "!acme/legacy"`
     std::vector<RuleVerdict> verdicts;  // one per rule, in file order
     std::vector<Action> actions;        // deduplicated, in file order
 };

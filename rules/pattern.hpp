@@ -22,7 +22,7 @@ namespace linkpilot::rules {
 enum class PatternSyntax { text, path };
 
 class Pattern {
-public:
+  public:
     static Expected<Pattern, std::string> compile(std::string_view source, PatternSyntax syntax);
 
     // Match ignoring negation: does the glob/regex itself hold for `value`?
@@ -31,7 +31,7 @@ public:
     // The pattern as written (with its `!` / `re:` prefixes).
     [[nodiscard]] const std::string& source() const { return source_; }
 
-private:
+  private:
     std::string source_;
     bool negated_ = false;
     // Patterns without wildcards compare as plain strings; the rest run on RE2.
@@ -43,7 +43,7 @@ private:
 // A list of patterns: "any of the includes, and none of the excludes". A list of only
 // negated patterns means "none of these". Used by every string condition and `repos`.
 class PatternList {
-public:
+  public:
     PatternList() = default;
     explicit PatternList(std::vector<Pattern> patterns);
 
@@ -55,7 +55,7 @@ public:
     [[nodiscard]] std::string describe() const;
     [[nodiscard]] bool empty() const { return includes_.empty() && excludes_.empty(); }
 
-private:
+  private:
     std::vector<Pattern> includes_;
     std::vector<Pattern> excludes_;
 };

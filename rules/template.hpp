@@ -19,7 +19,7 @@ std::string_view to_string(Var v);
 bool var_available(Var v, events::Kind kind);
 
 class Template {
-public:
+  public:
     struct Segment {
         bool is_var = false;
         std::string literal;
@@ -33,7 +33,7 @@ public:
     [[nodiscard]] std::vector<Var> variables() const;
     [[nodiscard]] bool is_literal() const;
 
-private:
+  private:
     std::string source_;
     std::vector<Segment> segments_;
 };

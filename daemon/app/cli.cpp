@@ -51,7 +51,8 @@ int run_cli(int argc, char** argv) {
     add_config(explain, o.explain.config);
     explain->add_option("--provider", o.explain.provider, "github or gitlab")
         ->check(CLI::IsMember({"github", "gitlab"}));
-    explain->add_option("--event", o.explain.event, "event header (X-GitHub-Event, X-Gitlab-Event)");
+    explain->add_option("--event", o.explain.event,
+                        "event header (X-GitHub-Event, X-Gitlab-Event)");
     explain->add_option("--delivery", o.explain.delivery, "a delivery id already received");
     explain->add_flag("--json", o.explain.json, "one JSON document");
     explain->add_option("payload", o.explain.payload, "payload file, or - for stdin");
@@ -71,7 +72,8 @@ int run_cli(int argc, char** argv) {
     jobs->add_flag("--json", o.jobs.json, "JSON array");
     jobs->callback([&] { run = [&] { return run_jobs(o.jobs); }; });
 
-    auto* retry = root.add_subcommand("retry", "put a failed (dead-lettered) job back in the queue");
+    auto* retry =
+        root.add_subcommand("retry", "put a failed (dead-lettered) job back in the queue");
     add_config(retry, o.retry.config);
     retry->add_option("job_id", o.retry.job_id, "job id")->required();
     retry->callback([&] { run = [&] { return run_retry(o.retry); }; });

@@ -1,10 +1,9 @@
 #include "tests/support/fixtures.hpp"
 
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <boost/json.hpp>
 
 namespace linkpilot::testing {
 

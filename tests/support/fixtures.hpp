@@ -4,17 +4,17 @@
 // $LINKPILOT_FIXTURES / $LINKPILOT_CORPUS); they are never copied into the repository.
 // Tests that need them skip with a visible message where they are absent.
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 namespace linkpilot::testing {
 
 struct FixtureEntry {
-    std::string file;      // relative to the set's directory, e.g. "github/push/branch-created.json"
+    std::string file;  // relative to the set's directory, e.g. "github/push/branch-created.json"
     std::string provider;  // "github" | "gitlab"
     std::string event_header;
     std::filesystem::path path;  // absolute
@@ -28,18 +28,18 @@ std::string read_file(const std::filesystem::path& path);
 
 }  // namespace linkpilot::testing
 
-#define LINKPILOT_FIXTURES_OR_SKIP(var)                                                     \
-    auto var##_opt = ::linkpilot::testing::fixtures_dir();                                  \
-    if (!var##_opt) {                                                                       \
-        GTEST_SKIP() << "SKIPPED: webhook fixtures not found (../shared/fixtures or "       \
-                        "$LINKPILOT_FIXTURES)";                                             \
-    }                                                                                       \
+#define LINKPILOT_FIXTURES_OR_SKIP(var)                                               \
+    auto var##_opt = ::linkpilot::testing::fixtures_dir();                            \
+    if (!var##_opt) {                                                                 \
+        GTEST_SKIP() << "SKIPPED: webhook fixtures not found (../shared/fixtures or " \
+                        "$LINKPILOT_FIXTURES)";                                       \
+    }                                                                                 \
     const std::filesystem::path& var = *var##_opt
 
-#define LINKPILOT_CORPUS_OR_SKIP(var)                                                       \
-    auto var##_opt = ::linkpilot::testing::corpus_dir();                                    \
-    if (!var##_opt) {                                                                       \
-        GTEST_SKIP() << "SKIPPED: webhook corpus not found (../shared/corpus or "           \
-                        "$LINKPILOT_CORPUS)";                                               \
-    }                                                                                       \
+#define LINKPILOT_CORPUS_OR_SKIP(var)                                             \
+    auto var##_opt = ::linkpilot::testing::corpus_dir();                          \
+    if (!var##_opt) {                                                             \
+        GTEST_SKIP() << "SKIPPED: webhook corpus not found (../shared/corpus or " \
+                        "$LINKPILOT_CORPUS)";                                     \
+    }                                                                             \
     const std::filesystem::path& var = *var##_opt
