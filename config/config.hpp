@@ -31,7 +31,7 @@ struct TlsFiles {
 
 struct Server {
     ListenAddress listen{"127.0.0.1", 8787};
-    std::uint64_t max_body_bytes = 25ull * 1024 * 1024;
+    std::uint64_t max_body_bytes = 25ULL * 1024 * 1024;
     Duration request_timeout = std::chrono::seconds(10);
     std::optional<TlsFiles> tls;
 };

@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
+
 namespace linkpilot::rules {
 
 namespace {
@@ -98,15 +100,8 @@ bool PatternList::matches(std::string_view value) const {
             return false;
         }
     }
-    if (includes_.empty()) {
-        return true;
-    }
-    for (const auto& p : includes_) {
-        if (p.matches_body(value)) {
-            return true;
-        }
-    }
-    return false;
+    return includes_.empty() ||
+           std::ranges::any_of(includes_, [&](const Pattern& p) { return p.matches_body(value); });
 }
 
 std::string PatternList::describe() const {

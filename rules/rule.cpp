@@ -54,7 +54,6 @@ bool condition_applies(ConditionKey key, events::Kind kind) {
         case ConditionKey::payload:
             return true;
         case ConditionKey::branch:
-            return kind == Kind::push || kind == Kind::pull_request || kind == Kind::ci;
         case ConditionKey::action:
             return kind == Kind::push || kind == Kind::pull_request || kind == Kind::ci;
         case ConditionKey::base:

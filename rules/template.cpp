@@ -1,5 +1,6 @@
 #include "rules/template.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -73,7 +74,7 @@ Expected<Template, std::string> Template::compile(std::string_view source) {
         }
         auto close = rest.find("}}", open + 2);
         if (close == std::string_view::npos) {
-            return Unexpected{std::string("unterminated \"{{\" in template \"") +
+            return Unexpected{std::string(R"(unterminated "{{" in template ")") +
                               std::string(source) + "\""};
         }
         auto name = trim(rest.substr(open + 2, close - open - 2));
@@ -153,12 +154,7 @@ std::vector<Var> Template::variables() const {
 }
 
 bool Template::is_literal() const {
-    for (const auto& seg : segments_) {
-        if (seg.is_var) {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::none_of(segments_, [](const Segment& s) { return s.is_var; });
 }
 
 }  // namespace linkpilot::rules
