@@ -43,9 +43,17 @@ struct Evaluation {
     std::vector<Action> actions;        // deduplicated, in file order
 };
 
+// How much evaluate() records. `explain` needs a reason for every rule; the ingress needs only
+// the actions (the delivery's payload is stored, so `explain --delivery` re-evaluates with
+// reasons). A reason costs an allocation per rule, which dominates with many rules.
+enum class Detail {
+    reasons,       // verdicts for every rule, with reasons
+    actions_only,  // `verdicts` stays empty; repo_allowed, repo_reason and actions are the same
+};
+
 // `payload` may be null (then `payload:` conditions do not match).
 Evaluation evaluate(const RuleSet& rules, const events::Event& event,
-                    const boost::json::value* payload);
+                    const boost::json::value* payload, Detail detail = Detail::reasons);
 
 // Scalingo app names: checked on rendered names before any call.
 // Returns an error message, or nullopt when valid.

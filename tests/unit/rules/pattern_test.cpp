@@ -64,5 +64,50 @@ TEST(Rules_Pattern, MixedListNeedsAnIncludeAndNoExclude) {
     EXPECT_FALSE(l.matches("main"));
 }
 
+TEST(Rules_Pattern, OnlyNegatedListMeansNoneOfThese) {
+    auto l = list({"!main", "!release/*"});
+    EXPECT_FALSE(l.has_includes());
+    EXPECT_TRUE(l.matches("feature/x"));
+    EXPECT_FALSE(l.matches("main"));
+    EXPECT_FALSE(l.matches("release/1"));
+}
+
+TEST(Rules_Pattern, PathQuestionMarkStopsAtSlash) {
+    auto l = list({"a?b"}, PatternSyntax::path);
+    EXPECT_TRUE(l.matches("axb"));
+    EXPECT_FALSE(l.matches("a/b"));
+    auto text = list({"a?b"});
+    EXPECT_TRUE(text.matches("a/b"));
+}
+
+TEST(Rules_Pattern, TextDoubleStarIsLikeSingleStar) {
+    auto l = list({"feature/**"});
+    EXPECT_TRUE(l.matches("feature/a/b"));
+    EXPECT_TRUE(list({"feature/*"}).matches("feature/a/b"));
+}
+
+TEST(Rules_Pattern, RegexMetacharactersInGlobsAreLiteral) {
+    auto l = list({"v1.2.*"});
+    EXPECT_TRUE(l.matches("v1.2.3"));
+    EXPECT_FALSE(l.matches("v1x2.3"));
+    EXPECT_TRUE(list({"(a)+*"}).matches("(a)+b"));
+}
+
+TEST(Rules_Pattern, NegatedRegexExcludes) {
+    auto l = list({"!re:^dependabot"});
+    EXPECT_FALSE(l.matches("dependabot[bot]"));
+    EXPECT_TRUE(l.matches("octocat"));
+}
+
+TEST(Rules_Pattern, EmptyPatternIsAnError) {
+    EXPECT_FALSE(Pattern::compile("", PatternSyntax::text).has_value());
+    EXPECT_FALSE(Pattern::compile("!", PatternSyntax::text).has_value());
+}
+
+TEST(Rules_Pattern, DescribeQuotesSourcesIncludesFirst) {
+    EXPECT_EQ(list({"main"}).describe(), "\"main\"");
+    EXPECT_EQ(list({"!b", "a"}).describe(), "[\"a\", \"!b\"]");
+}
+
 }  // namespace
 }  // namespace linkpilot::rules
