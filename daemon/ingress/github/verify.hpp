@@ -1,0 +1,24 @@
+#pragma once
+
+// GitHub webhook signature check (X-Hub-Signature-256). Cheap enough to run before parsing.
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "config/secret.hpp"
+
+namespace linkpilot::ingress::github {
+
+enum class Verdict { ok, missing, malformed, mismatch };
+
+std::string_view to_string(Verdict v);
+
+// `header` is X-Hub-Signature-256, "sha256=<64 hex digits>": the HMAC-SHA256 of the raw body
+// keyed with one of `secrets` (several allowed for rotation). Compared in constant time.
+// With no secret configured every request is `ok`; an empty configured secret still counts as
+// a secret (fail closed).
+Verdict verify_signature(std::string_view raw_body, std::optional<std::string_view> header,
+                         const std::vector<config::Secret>& secrets);
+
+}  // namespace linkpilot::ingress::github

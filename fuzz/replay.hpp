@@ -1,0 +1,130 @@
+#pragma once
+
+// Replay driver for the fuzz targets (built with -DLINKPILOT_FUZZ_REPLAY, any compiler): runs
+// the target's own inputs (fuzz/<target>_corpus/) and every payload of the shared fixture sets
+// of one provider (header line prepended, as the fuzzer's input format wants) through
+// LLVMFuzzerTestOneInput, so ctest replays the corpus under GCC + ASan/UBSan (mongoose's MAIN).
+// With arguments, replays only those files or directories (e.g. a crash file libFuzzer wrote).
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+
+namespace linkpilot::fuzz {
+
+inline std::string read_all(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline void run_one(const std::string& input) {
+    LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
+}
+
+// Every regular file under `path` (or `path` itself), in a stable order.
+inline std::size_t replay_path(const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    std::size_t n = 0;
+    if (fs::is_regular_file(path)) {
+        run_one(read_all(path));
+        return 1;
+    }
+    if (!fs::is_directory(path)) {
+        std::fprintf(stderr, "replay: %s: not found\n", path.c_str());
+        return 0;
+    }
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(path)) {
+        if (e.is_regular_file()) {
+            files.push_back(e.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+        run_one(read_all(f));
+        ++n;
+    }
+    return n;
+}
+
+// A shared set (index.json lists file, provider, event_header): "<header>\n<body>".
+inline std::size_t replay_shared(const std::filesystem::path& dir, std::string_view provider) {
+    boost::system::error_code ec;
+    auto index = boost::json::parse(read_all(dir / "index.json"), ec);
+    if (ec || !index.is_array()) {
+        std::fprintf(stderr, "replay: %s/index.json unreadable\n", dir.c_str());
+        std::exit(1);
+    }
+    std::size_t n = 0;
+    for (const auto& v : index.get_array()) {
+        const auto* o = v.if_object();
+        if (o == nullptr) {
+            continue;
+        }
+        const auto* p = o->if_contains("provider");
+        const auto* h = o->if_contains("event_header");
+        const auto* f = o->if_contains("file");
+        if (p == nullptr || h == nullptr || f == nullptr || !p->is_string() || !h->is_string() ||
+            !f->is_string() || p->get_string() != provider) {
+            continue;
+        }
+        std::string input(h->get_string());
+        input += '\n';
+        input += read_all(dir / std::string(f->get_string()));
+        run_one(input);
+        ++n;
+    }
+    return n;
+}
+
+inline std::filesystem::path shared_set(const char* env_var, const std::filesystem::path& dflt) {
+    const char* env = std::getenv(env_var);
+    return env != nullptr && *env != '\0' ? std::filesystem::path(env) : dflt;
+}
+
+inline int replay_main(int argc, char** argv, std::string_view provider, const char* corpus_dir,
+                       const char* shared_dir) {
+    if (argc > 1) {
+        std::size_t n = 0;
+        for (int i = 1; i < argc; ++i) {
+            n += replay_path(argv[i]);
+        }
+        std::printf("replayed %zu input(s)\n", n);
+        return n > 0 ? 0 : 1;
+    }
+    std::size_t own = replay_path(corpus_dir);
+    if (own == 0) {
+        std::fprintf(stderr, "replay: no inputs in %s\n", corpus_dir);
+        return 1;
+    }
+    std::printf("replayed %zu input(s) from %s\n", own, corpus_dir);
+    const std::filesystem::path shared(shared_dir);
+    const std::pair<const char*, std::filesystem::path> sets[] = {
+        {"LINKPILOT_FIXTURES", shared / "fixtures"}, {"LINKPILOT_CORPUS", shared / "corpus"}};
+    for (const auto& [env, dflt] : sets) {
+        auto dir = shared_set(env, dflt);
+        if (!std::filesystem::exists(dir / "index.json")) {
+            std::printf("SKIPPED: %s not found\n", dir.c_str());
+            continue;
+        }
+        std::printf("replayed %zu %.*s payload(s) from %s\n", replay_shared(dir, provider),
+                    static_cast<int>(provider.size()), provider.data(), dir.c_str());
+    }
+    return 0;
+}
+
+}  // namespace linkpilot::fuzz
