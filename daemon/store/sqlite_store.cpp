@@ -1,0 +1,888 @@
+#include "daemon/store/sqlite_store.hpp"
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+namespace linkpilot::store {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Schema. Migration i (0-based) takes the database from version i to i + 1. Never edit a
+// shipped migration; append a new one. Times are integer milliseconds since the Unix epoch.
+// ---------------------------------------------------------------------------------------------
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE deliveries (
+    provider           TEXT    NOT NULL,
+    id                 TEXT    NOT NULL,
+    event              TEXT    NOT NULL,
+    repo               TEXT    NOT NULL,
+    received_at        INTEGER NOT NULL,
+    status             TEXT    NOT NULL,
+    payload            BLOB,
+    payload_sha256     TEXT    NOT NULL,
+    event_json         TEXT    NOT NULL,
+    verdicts_json      TEXT    NOT NULL,
+    config_fingerprint TEXT    NOT NULL,
+    PRIMARY KEY (provider, id)
+);
+CREATE INDEX deliveries_by_id ON deliveries (id, received_at);
+CREATE INDEX deliveries_with_payload ON deliveries (received_at) WHERE payload IS NOT NULL;
+
+CREATE TABLE jobs (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider        TEXT    NOT NULL,
+    delivery_id     TEXT    NOT NULL,
+    rule            TEXT    NOT NULL,
+    action          TEXT    NOT NULL
+                    CHECK (action IN ('deploy', 'review_app', 'delete_review_app')),
+    app             TEXT    NOT NULL,
+    args            TEXT    NOT NULL CHECK (json_valid(args)),
+    state           TEXT    NOT NULL
+                    CHECK (state IN ('pending', 'running', 'done', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    note            TEXT,
+    debounce_key    TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    FOREIGN KEY (provider, delivery_id) REFERENCES deliveries (provider, id)
+);
+CREATE INDEX jobs_by_app ON jobs (app, state, id);
+CREATE INDEX jobs_by_state ON jobs (state, next_attempt_at);
+CREATE INDEX jobs_by_debounce ON jobs (debounce_key) WHERE state = 'pending';
+CREATE INDEX jobs_by_delivery ON jobs (provider, delivery_id);
+)sql",
+};
+
+constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
+
+// ---------------------------------------------------------------------------------------------
+// SQL used at run time. Kept as constants so prepared statements are cached by address.
+// ---------------------------------------------------------------------------------------------
+#define LINKPILOT_JOB_COLUMNS                                                                \
+    "id, delivery_id, provider, rule, action, app, args, state, attempts, next_attempt_at, " \
+    "last_error, note, debounce_key, created_at, updated_at"
+
+constexpr const char* kInsertDelivery =
+    "INSERT INTO deliveries (provider, id, event, repo, received_at, status, payload, "
+    "payload_sha256, event_json, verdicts_json, config_fingerprint) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+    "ON CONFLICT (provider, id) DO NOTHING";
+constexpr const char* kInsertJob =
+    "INSERT INTO jobs (provider, delivery_id, rule, action, app, args, state, attempts, "
+    "next_attempt_at, debounce_key, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, ?9, ?9)";
+constexpr const char* kSupersede =
+    "UPDATE jobs SET state = 'done', note = 'superseded by job ' || ?1, updated_at = ?2 "
+    "WHERE debounce_key = ?3 AND state = 'pending' AND attempts = 0 AND id < ?1";
+constexpr const char* kListJobs = "SELECT " LINKPILOT_JOB_COLUMNS
+                                  " FROM jobs WHERE (?1 IS NULL OR state = ?1) "
+                                  "AND (?2 IS NULL OR app = ?2) ORDER BY id";
+constexpr const char* kGetJob = "SELECT " LINKPILOT_JOB_COLUMNS " FROM jobs WHERE id = ?1";
+constexpr const char* kJobState = "SELECT state FROM jobs WHERE id = ?1";
+// The head of each app's queue, when the app has nothing running.
+#define LINKPILOT_APP_HEAD                                                                      \
+    "j.state = 'pending' "                                                                      \
+    "AND j.id = (SELECT MIN(p.id) FROM jobs AS p WHERE p.app = j.app AND p.state = 'pending') " \
+    "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.app = j.app AND r.state = 'running')"
+constexpr const char* kRunnable =
+    "SELECT " LINKPILOT_JOB_COLUMNS " FROM jobs AS j WHERE " LINKPILOT_APP_HEAD
+    " AND j.next_attempt_at <= ?1 ORDER BY j.id LIMIT ?2";
+constexpr const char* kNextWakeup =
+    "SELECT MIN(j.next_attempt_at) FROM jobs AS j WHERE " LINKPILOT_APP_HEAD;
+constexpr const char* kMarkRunning =
+    "UPDATE jobs SET state = 'running', updated_at = ?2 WHERE id = ?1 AND state = 'pending'";
+constexpr const char* kComplete =
+    "UPDATE jobs SET state = 'done', attempts = attempts + 1, note = NULLIF(?2, ''), "
+    "updated_at = ?3 WHERE id = ?1 AND state = 'running'";
+constexpr const char* kFail =
+    "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?2, "
+    "updated_at = ?3 WHERE id = ?1 AND state = 'running'";
+constexpr const char* kReschedule =
+    "UPDATE jobs SET state = 'pending', attempts = attempts + 1, last_error = ?2, "
+    "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'running'";
+constexpr const char* kDefer =
+    "UPDATE jobs SET state = 'pending', next_attempt_at = ?2, note = NULLIF(?3, ''), "
+    "updated_at = ?4 WHERE id = ?1 AND state = 'running'";
+constexpr const char* kSkip =
+    "UPDATE jobs SET state = 'done', note = NULLIF(?2, ''), updated_at = ?3 "
+    "WHERE id = ?1 AND state = 'running'";
+constexpr const char* kRetry =
+    "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2 "
+    "WHERE id = ?1 AND state = 'failed'";
+constexpr const char* kRecover =
+    "UPDATE jobs SET state = 'pending', updated_at = ?1 WHERE state = 'running'";
+constexpr const char* kGetDelivery =
+    "SELECT id, provider, event, repo, received_at, status, payload, payload_sha256, "
+    "event_json, verdicts_json, config_fingerprint FROM deliveries WHERE id = ?1 "
+    "ORDER BY received_at DESC LIMIT 1";
+constexpr const char* kPrunePayloads =
+    "UPDATE deliveries SET payload = NULL WHERE payload IS NOT NULL AND received_at < ?1";
+constexpr const char* kCountJobs =
+    "SELECT state, action, COUNT(*) FROM jobs GROUP BY state, action ORDER BY state, action";
+constexpr const char* kOldestPending = "SELECT MIN(created_at) FROM jobs WHERE state = 'pending'";
+constexpr const char* kHasVersionTable =
+    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
+constexpr const char* kGetVersion = "SELECT MAX(version) FROM schema_version";
+
+#undef LINKPILOT_JOB_COLUMNS
+#undef LINKPILOT_APP_HEAD
+
+// ---------------------------------------------------------------------------------------------
+
+std::int64_t to_ms(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint from_ms(std::int64_t ms) { return TimePoint{std::chrono::milliseconds{ms}}; }
+
+StoreError::Kind kind_of(int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return StoreError::Kind::busy;
+        case SQLITE_FULL:
+            return StoreError::Kind::full;
+        case SQLITE_READONLY:
+            return StoreError::Kind::readonly;
+        case SQLITE_IOERR:
+            return StoreError::Kind::io;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return StoreError::Kind::corrupt;
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH:
+            return StoreError::Kind::invalid;
+        default:
+            return StoreError::Kind::other;
+    }
+}
+
+Unexpected<StoreError> sqlite_error(sqlite3* db, int rc, std::string_view what) {
+    std::string message{what};
+    message += ": ";
+    message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    return Unexpected{StoreError{kind_of(rc), std::move(message)}};
+}
+
+Unexpected<StoreError> error(StoreError::Kind kind, std::string message) {
+    return Unexpected{StoreError{kind, std::move(message)}};
+}
+
+std::string sha256_hex(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
+        return {};
+    }
+    static constexpr std::string_view kHex = "0123456789abcdef";
+    std::string out;
+    out.reserve(static_cast<std::size_t>(len) * 2);
+    for (unsigned int i = 0; i < len; ++i) {
+        out.push_back(kHex[md[i] >> 4]);
+        out.push_back(kHex[md[i] & 0x0f]);
+    }
+    return out;
+}
+
+bool known_action(std::string_view a) {
+    return a == kActionDeploy || a == kActionReviewApp || a == kActionDeleteReviewApp;
+}
+
+struct DbCloser {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// One use of a cached statement: bind, step, read columns; reset on destruction so the cached
+// statement is ready (and holds no read lock) for its next use.
+class Query {
+  public:
+    Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    ~Query() {
+        if (stmt_ != nullptr) {
+            sqlite3_reset(stmt_);
+            sqlite3_clear_bindings(stmt_);
+        }
+    }
+    Query(const Query&) = delete;
+    Query& operator=(const Query&) = delete;
+    Query(Query&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
+    Query& operator=(Query&&) = delete;
+
+    Query& bind(int i, std::int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    Query& bind(int i, TimePoint t) { return bind(i, to_ms(t)); }
+    // An empty view binds '' (a null data pointer would bind NULL).
+    Query& bind(int i, std::string_view v) {
+        sqlite3_bind_text(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT);
+        return *this;
+    }
+    Query& bind(int i, const char* v) { return bind(i, std::string_view{v}); }
+    Query& bind(int i, const std::string& v) { return bind(i, std::string_view{v}); }
+    Query& bind(int i, const std::optional<std::string>& v) {
+        if (!v) {
+            sqlite3_bind_null(stmt_, i);
+            return *this;
+        }
+        return bind(i, std::string_view{*v});
+    }
+    Query& bind_blob(int i, std::string_view v) {
+        sqlite3_bind_blob64(stmt_, i, v.empty() ? "" : v.data(), v.size(), SQLITE_TRANSIENT);
+        return *this;
+    }
+
+    // true: a row is available; false: done.
+    Result<bool> step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) {
+            return true;
+        }
+        if (rc == SQLITE_DONE) {
+            return false;
+        }
+        return sqlite_error(db_, sqlite3_extended_errcode(db_), "sqlite step");
+    }
+    // For statements without rows: the number of rows changed.
+    Result<std::int64_t> run() {
+        auto r = step();
+        if (!r) {
+            return Unexpected{r.error()};
+        }
+        return static_cast<std::int64_t>(sqlite3_changes64(db_));
+    }
+
+    [[nodiscard]] bool is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+    [[nodiscard]] std::int64_t int64(int c) const { return sqlite3_column_int64(stmt_, c); }
+    [[nodiscard]] TimePoint time(int c) const { return from_ms(int64(c)); }
+    [[nodiscard]] std::string text(int c) const {
+        const auto* p = sqlite3_column_blob(stmt_, c);
+        const int n = sqlite3_column_bytes(stmt_, c);
+        return p == nullptr ? std::string{} : std::string(static_cast<const char*>(p), n);
+    }
+    [[nodiscard]] std::optional<std::string> opt_text(int c) const {
+        if (is_null(c)) {
+            return std::nullopt;
+        }
+        return text(c);
+    }
+
+  private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+};
+
+Job read_job(const Query& q) {
+    Job j;
+    j.id = q.int64(0);
+    j.delivery_id = q.text(1);
+    j.provider = q.text(2);
+    j.rule = q.text(3);
+    j.action = q.text(4);
+    j.app = q.text(5);
+    j.args_json = q.text(6);
+    j.state = q.text(7);
+    j.attempts = static_cast<std::int32_t>(q.int64(8));
+    j.next_attempt_at = q.time(9);
+    j.last_error = q.opt_text(10);
+    j.note = q.opt_text(11);
+    j.debounce_key = q.opt_text(12);
+    j.created_at = q.time(13);
+    j.updated_at = q.time(14);
+    return j;
+}
+
+class SqliteStore final : public Store {
+  public:
+    SqliteStore(DbPtr db, bool read_only) : db_(std::move(db)), read_only_(read_only) {}
+
+    ~SqliteStore() override {
+        // Statements first: closing a connection with live statements would leak it.
+        stmts_.clear();
+        db_.reset();
+    }
+
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+    SqliteStore(SqliteStore&&) = delete;
+    SqliteStore& operator=(SqliteStore&&) = delete;
+
+    Result<Ok> configure(std::chrono::milliseconds busy_timeout) {
+        sqlite3_busy_timeout(db_.get(), static_cast<int>(busy_timeout.count()));
+        sqlite3_extended_result_codes(db_.get(), 1);
+        if (!read_only_) {
+            // WAL lets `linkpilot jobs` read while the daemon writes; FULL syncs the WAL on
+            // every commit so an answered 202 survives power loss.
+            if (auto r = exec("PRAGMA journal_mode = WAL"); !r) {
+                return r;
+            }
+        }
+        if (auto r = exec("PRAGMA synchronous = FULL"); !r) {
+            return r;
+        }
+        return exec("PRAGMA foreign_keys = ON");
+    }
+
+    Result<AcceptResult> accept(const NewDelivery& delivery,
+                                const std::vector<NewJob>& jobs) override {
+        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+            return Unexpected{r.error()};
+        }
+        auto result = accept_one(delivery, jobs);
+        if (!result) {
+            rollback();
+            return result;
+        }
+        if (auto r = exec("COMMIT"); !r) {
+            rollback();
+            return Unexpected{r.error()};
+        }
+        return result;
+    }
+
+    std::vector<Result<AcceptResult>> accept_batch(const std::vector<AcceptItem>& items) override {
+        auto all_failed = [&](const StoreError& e) {
+            return std::vector<Result<AcceptResult>>(items.size(), Unexpected{e});
+        };
+        if (items.empty()) {
+            return {};
+        }
+        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+            return all_failed(r.error());
+        }
+        std::vector<Result<AcceptResult>> out;
+        out.reserve(items.size());
+        for (const auto& [delivery, jobs] : items) {
+            // A savepoint per item so one bad request does not spoil the batch.
+            if (auto r = exec("SAVEPOINT item"); !r) {
+                rollback();
+                return all_failed(r.error());
+            }
+            auto result = accept_one(delivery, jobs);
+            if (!result && result.error().kind != StoreError::Kind::invalid) {
+                rollback();
+                return all_failed(result.error());
+            }
+            if (!result) {
+                if (auto r = exec("ROLLBACK TO item"); !r) {
+                    rollback();
+                    return all_failed(r.error());
+                }
+            }
+            if (auto r = exec("RELEASE item"); !r) {
+                rollback();
+                return all_failed(r.error());
+            }
+            out.push_back(std::move(result));
+        }
+        if (auto r = exec("COMMIT"); !r) {
+            rollback();
+            return all_failed(r.error());
+        }
+        return out;
+    }
+
+    Result<std::vector<Job>> list_jobs(const JobFilter& filter) override {
+        auto q = query(kListJobs);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, filter.state).bind(2, filter.app);
+        return read_jobs(*q);
+    }
+
+    Result<std::optional<Job>> get_job(std::int64_t id) override {
+        auto q = query(kGetJob);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, id);
+        auto row = q->step();
+        if (!row) {
+            return Unexpected{row.error()};
+        }
+        if (!*row) {
+            return std::optional<Job>{};
+        }
+        return std::optional<Job>{read_job(*q)};
+    }
+
+    Result<std::vector<Job>> claim_runnable(TimePoint now, std::size_t limit) override {
+        if (limit == 0) {
+            return std::vector<Job>{};
+        }
+        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+            return Unexpected{r.error()};
+        }
+        auto claimed = claim_in_transaction(now, limit);
+        if (!claimed) {
+            rollback();
+            return claimed;
+        }
+        if (auto r = exec("COMMIT"); !r) {
+            rollback();
+            return Unexpected{r.error()};
+        }
+        return claimed;
+    }
+
+    Result<Ok> complete(std::int64_t id, std::string_view note, TimePoint now) override {
+        return transition(id, kStateRunning, kComplete,
+                          [&](Query& q) { q.bind(2, note).bind(3, now); });
+    }
+
+    Result<Ok> fail(std::int64_t id, std::string_view err, TimePoint now) override {
+        return transition(id, kStateRunning, kFail, [&](Query& q) { q.bind(2, err).bind(3, now); });
+    }
+
+    Result<Ok> reschedule(std::int64_t id, std::string_view err, TimePoint next_attempt_at,
+                          TimePoint now) override {
+        return transition(id, kStateRunning, kReschedule,
+                          [&](Query& q) { q.bind(2, err).bind(3, next_attempt_at).bind(4, now); });
+    }
+
+    Result<Ok> defer(std::int64_t id, TimePoint until, std::string_view note,
+                     TimePoint now) override {
+        return transition(id, kStateRunning, kDefer,
+                          [&](Query& q) { q.bind(2, until).bind(3, note).bind(4, now); });
+    }
+
+    Result<Ok> skip(std::int64_t id, std::string_view note, TimePoint now) override {
+        return transition(id, kStateRunning, kSkip,
+                          [&](Query& q) { q.bind(2, note).bind(3, now); });
+    }
+
+    Result<Ok> retry(std::int64_t id, TimePoint now) override {
+        return transition(id, kStateFailed, kRetry, [&](Query& q) { q.bind(2, now); });
+    }
+
+    Result<std::int64_t> recover_running(TimePoint now) override {
+        auto q = query(kRecover);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, now);
+        return q->run();
+    }
+
+    Result<std::optional<TimePoint>> next_wakeup() override {
+        auto q = query(kNextWakeup);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        auto row = q->step();
+        if (!row) {
+            return Unexpected{row.error()};
+        }
+        if (!*row || q->is_null(0)) {
+            return std::optional<TimePoint>{};
+        }
+        return std::optional<TimePoint>{q->time(0)};
+    }
+
+    Result<std::optional<Delivery>> get_delivery(std::string_view id) override {
+        auto q = query(kGetDelivery);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, id);
+        auto row = q->step();
+        if (!row) {
+            return Unexpected{row.error()};
+        }
+        if (!*row) {
+            return std::optional<Delivery>{};
+        }
+        Delivery d;
+        d.id = q->text(0);
+        d.provider = q->text(1);
+        d.event = q->text(2);
+        d.repo = q->text(3);
+        d.received_at = q->time(4);
+        d.status = q->text(5);
+        d.payload = q->opt_text(6);
+        d.payload_sha256 = q->text(7);
+        d.event_json = q->text(8);
+        d.verdicts_json = q->text(9);
+        d.config_fingerprint = q->text(10);
+        return std::optional<Delivery>{std::move(d)};
+    }
+
+    Result<std::int64_t> prune_payloads(TimePoint older_than) override {
+        auto q = query(kPrunePayloads);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, older_than);
+        return q->run();
+    }
+
+    Result<Stats> stats() override {
+        Stats s;
+        {
+            auto q = query(kCountJobs);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            for (;;) {
+                auto row = q->step();
+                if (!row) {
+                    return Unexpected{row.error()};
+                }
+                if (!*row) {
+                    break;
+                }
+                s.jobs.push_back(JobCount{q->text(0), q->text(1), q->int64(2)});
+            }
+        }
+        auto q = query(kOldestPending);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        auto row = q->step();
+        if (!row) {
+            return Unexpected{row.error()};
+        }
+        if (*row && !q->is_null(0)) {
+            s.oldest_pending_created_at = q->time(0);
+        }
+        return s;
+    }
+
+    Result<MigrateResult> migrate() override {
+        auto current = schema_version();
+        if (!current) {
+            return Unexpected{current.error()};
+        }
+        if (*current > kLatestVersion) {
+            return error(StoreError::Kind::other, "database schema version " +
+                                                      std::to_string(*current) +
+                                                      " is newer than this linkpilot knows (" +
+                                                      std::to_string(kLatestVersion) + ")");
+        }
+        if (*current == kLatestVersion) {
+            // Nothing to write: also the path a read-only connection takes.
+            return MigrateResult{*current, *current};
+        }
+        if (read_only_) {
+            return error(StoreError::Kind::readonly,
+                         "database schema needs migrating but it is opened read-only");
+        }
+        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+            return Unexpected{r.error()};
+        }
+        auto result = migrate_in_transaction();
+        if (!result) {
+            rollback();
+            return result;
+        }
+        if (auto r = exec("COMMIT"); !r) {
+            rollback();
+            return Unexpected{r.error()};
+        }
+        return result;
+    }
+
+    Result<int> schema_version() override {
+        auto has = query(kHasVersionTable);
+        if (!has) {
+            return Unexpected{has.error()};
+        }
+        auto row = has->step();
+        if (!row) {
+            return Unexpected{row.error()};
+        }
+        if (!*row || has->int64(0) == 0) {
+            return 0;
+        }
+        // Not a cached statement: it cannot be prepared before the table exists.
+        sqlite3_stmt* raw = nullptr;
+        const int rc = sqlite3_prepare_v2(db_.get(), kGetVersion, -1, &raw, nullptr);
+        StmtPtr stmt{raw};
+        if (rc != SQLITE_OK) {
+            return sqlite_error(db_.get(), rc, "reading schema version");
+        }
+        Query q{db_.get(), stmt.get()};
+        auto vrow = q.step();
+        if (!vrow) {
+            return Unexpected{vrow.error()};
+        }
+        if (!*vrow || q.is_null(0)) {
+            return 0;
+        }
+        return static_cast<int>(q.int64(0));
+    }
+
+  private:
+    Result<Ok> exec(const char* sql) {
+        char* msg = nullptr;
+        const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &msg);
+        if (rc != SQLITE_OK) {
+            std::string text = msg != nullptr ? msg : sqlite3_errstr(rc);
+            sqlite3_free(msg);
+            return Unexpected{StoreError{kind_of(sqlite3_extended_errcode(db_.get())), text}};
+        }
+        return Ok{};
+    }
+
+    void rollback() {
+        // Fails harmlessly when SQLite already rolled back (e.g. after SQLITE_FULL).
+        if (sqlite3_get_autocommit(db_.get()) == 0) {
+            sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+    }
+
+    Result<Query> query(const char* sql) {
+        auto it = stmts_.find(sql);
+        if (it == stmts_.end()) {
+            sqlite3_stmt* raw = nullptr;
+            const int rc =
+                sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+            StmtPtr stmt{raw};
+            if (rc != SQLITE_OK) {
+                return sqlite_error(db_.get(), rc, "preparing statement");
+            }
+            it = stmts_.emplace(sql, std::move(stmt)).first;
+        }
+        return Query{db_.get(), it->second.get()};
+    }
+
+    static Result<std::vector<Job>> read_jobs(Query& q) {
+        std::vector<Job> jobs;
+        for (;;) {
+            auto row = q.step();
+            if (!row) {
+                return Unexpected{row.error()};
+            }
+            if (!*row) {
+                return jobs;
+            }
+            jobs.push_back(read_job(q));
+        }
+    }
+
+    // Inside an open transaction.
+    Result<AcceptResult> accept_one(const NewDelivery& d, const std::vector<NewJob>& jobs) {
+        if (d.id.empty() || d.provider.empty()) {
+            return error(StoreError::Kind::invalid, "delivery without id or provider");
+        }
+        for (const auto& j : jobs) {
+            if (!known_action(j.action)) {
+                return error(StoreError::Kind::invalid, "unknown action '" + j.action + "'");
+            }
+            if (j.app.empty()) {
+                return error(StoreError::Kind::invalid, "job without app");
+            }
+        }
+        {
+            auto q = query(kInsertDelivery);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            q->bind(1, d.provider)
+                .bind(2, d.id)
+                .bind(3, d.event)
+                .bind(4, d.repo)
+                .bind(5, d.received_at)
+                .bind(6, d.status)
+                .bind_blob(7, d.payload)
+                .bind(8, sha256_hex(d.payload))
+                .bind(9, d.event_json)
+                .bind(10, d.verdicts_json)
+                .bind(11, d.config_fingerprint);
+            auto changed = q->run();
+            if (!changed) {
+                return Unexpected{changed.error()};
+            }
+            if (*changed == 0) {
+                return AcceptResult{true, {}};
+            }
+        }
+        AcceptResult result;
+        for (const auto& j : jobs) {
+            TimePoint next = d.received_at;
+            if (j.debounce) {
+                next += *j.debounce;
+            }
+            next = std::max(next, j.not_before);
+            std::int64_t id = 0;
+            {
+                auto q = query(kInsertJob);
+                if (!q) {
+                    return Unexpected{q.error()};
+                }
+                q->bind(1, d.provider)
+                    .bind(2, d.id)
+                    .bind(3, j.rule)
+                    .bind(4, j.action)
+                    .bind(5, j.app)
+                    .bind(6, j.args_json.empty() ? std::string_view{"{}"} : j.args_json)
+                    .bind(7, next)
+                    .bind(8, j.debounce_key)
+                    .bind(9, d.received_at);
+                if (auto r = q->run(); !r) {
+                    return Unexpected{r.error()};
+                }
+                id = sqlite3_last_insert_rowid(db_.get());
+            }
+            if (j.debounce_key) {
+                auto q = query(kSupersede);
+                if (!q) {
+                    return Unexpected{q.error()};
+                }
+                q->bind(1, id).bind(2, d.received_at).bind(3, *j.debounce_key);
+                if (auto r = q->run(); !r) {
+                    return Unexpected{r.error()};
+                }
+            }
+            result.job_ids.push_back(id);
+        }
+        return result;
+    }
+
+    Result<std::vector<Job>> claim_in_transaction(TimePoint now, std::size_t limit) {
+        std::vector<Job> jobs;
+        {
+            auto q = query(kRunnable);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            q->bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+            auto read = read_jobs(*q);
+            if (!read) {
+                return read;
+            }
+            jobs = std::move(*read);
+        }
+        for (auto& j : jobs) {
+            auto q = query(kMarkRunning);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            q->bind(1, j.id).bind(2, now);
+            if (auto r = q->run(); !r) {
+                return Unexpected{r.error()};
+            }
+            j.state = kStateRunning;
+            j.updated_at = now;
+        }
+        return jobs;
+    }
+
+    template <class Bind>
+    Result<Ok> transition(std::int64_t id, std::string_view from, const char* sql, Bind&& bind) {
+        {
+            auto q = query(sql);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            q->bind(1, id);
+            bind(*q);
+            auto changed = q->run();
+            if (!changed) {
+                return Unexpected{changed.error()};
+            }
+            if (*changed > 0) {
+                return Ok{};
+            }
+        }
+        auto q = query(kJobState);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, id);
+        auto row = q->step();
+        if (!row) {
+            return Unexpected{row.error()};
+        }
+        if (!*row) {
+            return error(StoreError::Kind::not_found, "no job " + std::to_string(id));
+        }
+        return error(
+            StoreError::Kind::invalid_state,
+            "job " + std::to_string(id) + " is " + q->text(0) + ", not " + std::string{from});
+    }
+
+    Result<MigrateResult> migrate_in_transaction() {
+        // Re-read under the write lock: another process may have migrated meanwhile.
+        auto current = schema_version();
+        if (!current) {
+            return Unexpected{current.error()};
+        }
+        const int from = *current;
+        if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            !r) {
+            return Unexpected{r.error()};
+        }
+        for (int v = from; v < kLatestVersion; ++v) {
+            if (auto r = exec(kMigrations.at(static_cast<std::size_t>(v))); !r) {
+                return Unexpected{StoreError{
+                    r.error().kind,
+                    "migration to version " + std::to_string(v + 1) + ": " + r.error().message}};
+            }
+        }
+        const std::string set = "DELETE FROM schema_version; INSERT INTO schema_version VALUES (" +
+                                std::to_string(kLatestVersion) + ")";
+        if (auto r = exec(set.c_str()); !r) {
+            return Unexpected{r.error()};
+        }
+        return MigrateResult{from, kLatestVersion};
+    }
+
+    DbPtr db_;
+    bool read_only_;
+    std::unordered_map<const char*, StmtPtr> stmts_;
+};
+
+}  // namespace
+
+int sqlite_latest_schema_version() { return kLatestVersion; }
+
+Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options) {
+    if (!options.read_only && options.path.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(options.path.parent_path(), ec);
+        if (ec) {
+            const auto kind = ec == std::errc::read_only_file_system ? StoreError::Kind::readonly
+                                                                     : StoreError::Kind::io;
+            return error(kind,
+                         "creating " + options.path.parent_path().string() + ": " + ec.message());
+        }
+    }
+    const int flags =
+        (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+        SQLITE_OPEN_NOMUTEX;
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(options.path.c_str(), &raw, flags, nullptr);
+    DbPtr db{raw};
+    if (rc != SQLITE_OK) {
+        return sqlite_error(db.get(), rc, "opening " + options.path.string());
+    }
+    auto store = std::make_unique<SqliteStore>(std::move(db), options.read_only);
+    if (auto r = store->configure(options.busy_timeout); !r) {
+        return Unexpected{StoreError{
+            r.error().kind, "opening " + options.path.string() + ": " + r.error().message}};
+    }
+    if (auto r = store->migrate(); !r) {
+        return Unexpected{r.error()};
+    }
+    return std::unique_ptr<Store>{std::move(store)};
+}
+
+}  // namespace linkpilot::store

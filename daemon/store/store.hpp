@@ -1,0 +1,223 @@
+#pragma once
+
+// The state store (SPEC 3 and 5): deliveries received, the jobs they produced, and the schema
+// version. `Store` is the interface every other component depends on; the SQLite
+// implementation is `open_sqlite` (sqlite_store.hpp), a PostgreSQL one can follow without
+// touching callers, so nothing here names a database type and all SQL stays in daemon/store/.
+//
+// Every method is synchronous and a Store object is NOT thread-safe: one owner thread at a
+// time. The daemon funnels all calls through GroupCommitter (group_commit.hpp), which owns the
+// writer thread; CLI commands (`jobs`, `retry`, `migrate`) open their own Store and call it
+// directly. Times are passed in by the caller (from the injected Clock), never read here.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/expected.hpp"
+
+namespace linkpilot::store {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// One error type for the whole store. `unavailable()` tells the ingress to answer 503 so the
+// forge redelivers later (SPEC 3: disk full, read-only).
+struct StoreError {
+    enum class Kind {
+        busy,           // locked by another writer past the busy timeout
+        full,           // disk or database full
+        readonly,       // file, directory or connection is read-only
+        io,             // I/O error from the OS
+        corrupt,        // not a database, or a damaged one
+        invalid,        // the request itself is wrong (unknown action, constraint violated)
+        not_found,      // no such job
+        invalid_state,  // transition not allowed from the job's current state
+        cancelled,      // the caller stopped waiting (GroupCommitter); the write may still land
+        other,
+    };
+    Kind kind = Kind::other;
+    std::string message;
+
+    // True when the store cannot take writes right now; the request may succeed later.
+    [[nodiscard]] bool unavailable() const {
+        return kind == Kind::busy || kind == Kind::full || kind == Kind::readonly ||
+               kind == Kind::io || kind == Kind::corrupt || kind == Kind::cancelled;
+    }
+};
+
+std::string_view to_string(StoreError::Kind k);
+
+// Expected<void, E> stand-in.
+struct Ok {};
+
+template <class T>
+using Result = Expected<T, StoreError>;
+
+// Job states (SPEC 5) and actions (SPEC 2.3), spelled as stored and as `linkpilot jobs` prints.
+inline constexpr std::string_view kStatePending = "pending";
+inline constexpr std::string_view kStateRunning = "running";
+inline constexpr std::string_view kStateDone = "done";
+inline constexpr std::string_view kStateFailed = "failed";
+inline constexpr std::string_view kActionDeploy = "deploy";
+inline constexpr std::string_view kActionReviewApp = "review_app";
+inline constexpr std::string_view kActionDeleteReviewApp = "delete_review_app";
+
+// A job to enqueue with a delivery.
+struct NewJob {
+    std::string rule;
+    std::string action;  // deploy | review_app | delete_review_app
+    std::string app;
+    std::string args_json = "{}";  // {"branch": ..., "pr_number": ...}
+    // SPEC 2.4: a pending, never-attempted job with the same key is superseded by this one, and
+    // this one waits `debounce` after the delivery's received_at. The key is opaque here; the
+    // caller builds it from (rule/action, app, branch or PR).
+    std::optional<std::string> debounce_key;
+    std::optional<std::chrono::milliseconds> debounce;
+    // Earliest run time (e.g. the end of a freeze window); the epoch means "now".
+    TimePoint not_before{};
+};
+
+// A delivery as received. Its id is the forge's delivery id, unique per provider.
+struct NewDelivery {
+    std::string id;
+    std::string provider;  // github | gitlab
+    std::string event;     // the event header value
+    std::string repo;
+    TimePoint received_at{};
+    std::string status;         // queued | ignored | rejected ...
+    std::string payload;        // raw body; the store keeps it until prune_payloads and its SHA-256
+    std::string event_json;     // normalised event summary
+    std::string verdicts_json;  // the rules' verdicts, for `explain --delivery`
+    std::string config_fingerprint;  // which config produced the verdicts
+};
+
+// A stored delivery, for `explain --delivery ID`.
+struct Delivery {
+    std::string id;
+    std::string provider;
+    std::string event;
+    std::string repo;
+    TimePoint received_at{};
+    std::string status;
+    std::optional<std::string> payload;  // nullopt once pruned
+    std::string payload_sha256;          // lowercase hex
+    std::string event_json;
+    std::string verdicts_json;
+    std::string config_fingerprint;
+};
+
+struct AcceptResult {
+    bool duplicate = false;             // delivery id already stored: nothing was added
+    std::vector<std::int64_t> job_ids;  // ids of the jobs inserted, in NewJob order
+};
+
+// A job as stored (SPEC 5, plus note and debounce key).
+struct Job {
+    std::int64_t id = 0;  // increases with acceptance order
+    std::string delivery_id;
+    std::string provider;
+    std::string rule;
+    std::string action;
+    std::string app;
+    std::string args_json;
+    std::string state;
+    std::int32_t attempts = 0;  // finished attempts (complete, fail, reschedule count one)
+    TimePoint next_attempt_at{};
+    std::optional<std::string> last_error;
+    std::optional<std::string> note;  // "superseded by job 42", "skipped: freeze window ..."
+    std::optional<std::string> debounce_key;
+    TimePoint created_at{};
+    TimePoint updated_at{};
+};
+
+struct JobFilter {
+    std::optional<std::string> state;
+    std::optional<std::string> app;
+};
+
+struct JobCount {
+    std::string state;
+    std::string action;
+    std::int64_t count = 0;
+};
+
+// For metrics.
+struct Stats {
+    std::vector<JobCount> jobs;  // one entry per (state, action) present
+    std::optional<TimePoint> oldest_pending_created_at;
+};
+
+struct MigrateResult {
+    int from = 0;
+    int to = 0;
+};
+
+class Store {
+  public:
+    virtual ~Store() = default;
+    Store() = default;
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Stores the delivery and its jobs in one transaction. A delivery id already stored for the
+    // provider gives {duplicate = true} and changes nothing.
+    virtual Result<AcceptResult> accept(const NewDelivery& delivery,
+                                        const std::vector<NewJob>& jobs) = 0;
+
+    using AcceptItem = std::pair<NewDelivery, std::vector<NewJob>>;
+    // Group commit: many deliveries in ONE transaction (one fsync). The answer has one entry
+    // per item, in order. An item that is itself wrong (invalid action, ...) gets its own error
+    // and does not spoil the others; a storage failure (full, read-only, I/O) rolls everything
+    // back and every entry carries that error. Later items see earlier ones: a repeated id in
+    // the batch is a duplicate, a repeated debounce key supersedes.
+    virtual std::vector<Result<AcceptResult>> accept_batch(
+        const std::vector<AcceptItem>& items) = 0;
+
+    // Matching jobs in acceptance order (ascending id).
+    virtual Result<std::vector<Job>> list_jobs(const JobFilter& filter) = 0;
+    virtual Result<std::optional<Job>> get_job(std::int64_t id) = 0;
+
+    // For the executor: for up to `limit` apps that have no running job, the app's oldest
+    // pending job if its next_attempt_at <= now; marks them running atomically. A later job of
+    // an app never overtakes an earlier one that is backing off or deferred (SPEC 5 order).
+    virtual Result<std::vector<Job>> claim_runnable(TimePoint now, std::size_t limit) = 0;
+
+    // Transitions of a running job. Each fails with not_found / invalid_state otherwise.
+    // running -> done (attempts + 1).
+    virtual Result<Ok> complete(std::int64_t id, std::string_view note, TimePoint now) = 0;
+    // running -> failed (dead letter; attempts + 1, last_error).
+    virtual Result<Ok> fail(std::int64_t id, std::string_view error, TimePoint now) = 0;
+    // running -> pending at next_attempt_at (attempts + 1, last_error): a retryable failure.
+    virtual Result<Ok> reschedule(std::int64_t id, std::string_view error,
+                                  TimePoint next_attempt_at, TimePoint now) = 0;
+    // running -> pending at `until` without counting an attempt (freeze window `defer`).
+    virtual Result<Ok> defer(std::int64_t id, TimePoint until, std::string_view note,
+                             TimePoint now) = 0;
+    // running -> done without running it (freeze window `skip`); the note says why.
+    virtual Result<Ok> skip(std::int64_t id, std::string_view note, TimePoint now) = 0;
+
+    // `linkpilot retry`: failed -> pending now, attempts back to 0 (last_error kept).
+    virtual Result<Ok> retry(std::int64_t id, TimePoint now) = 0;
+    // At start: jobs left running by a crash go back to pending (at-least-once). Returns count.
+    virtual Result<std::int64_t> recover_running(TimePoint now) = 0;
+    // Earliest time a pending job could become claimable (only heads of apps with no running
+    // job count), or nullopt when nothing waits.
+    virtual Result<std::optional<TimePoint>> next_wakeup() = 0;
+
+    // The most recently received delivery with this id (any provider).
+    virtual Result<std::optional<Delivery>> get_delivery(std::string_view id) = 0;
+    // Drops raw payloads of deliveries received before `older_than`. Returns count.
+    virtual Result<std::int64_t> prune_payloads(TimePoint older_than) = 0;
+
+    virtual Result<Stats> stats() = 0;
+
+    // Applies pending schema migrations (also done when opening). Idempotent.
+    virtual Result<MigrateResult> migrate() = 0;
+    virtual Result<int> schema_version() = 0;
+};
+
+}  // namespace linkpilot::store
