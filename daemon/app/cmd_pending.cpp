@@ -16,8 +16,5 @@ int not_yet(const char* name) {
 int run_serve(const ServeOptions&) { return not_yet("serve"); }
 int run_explain(const ExplainOptions&) { return not_yet("explain"); }
 int run_prune(const PruneOptions&) { return not_yet("prune"); }
-int run_jobs(const JobsOptions&) { return not_yet("jobs"); }
-int run_retry(const RetryOptions&) { return not_yet("retry"); }
-int run_migrate(const MigrateOptions&) { return not_yet("migrate"); }
 
 }  // namespace linkpilot::app

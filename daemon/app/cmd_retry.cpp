@@ -1,0 +1,82 @@
+// `linkpilot retry JOB_ID` (SPEC 1): a failed (dead-lettered) job goes back in the queue. The
+// running daemon picks it up at its next poll (at most a second later).
+#include <charconv>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "config/load.hpp"
+#include "daemon/app/commands.hpp"
+#include "daemon/store/sqlite_store.hpp"
+
+namespace linkpilot::app {
+
+namespace {
+
+// Loads the config and opens its state store; prints the reason and returns nullptr on error.
+std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command) {
+    const auto file = resolve_config_path(config_path);
+    auto cfg = config::load_file(file);
+    if (!cfg) {
+        for (const auto& e : cfg.error()) {
+            std::cerr << e.to_string() << "\n";
+        }
+        std::cerr << "linkpilot: " << command << ": invalid config " << file << "\n";
+        return nullptr;
+    }
+    if (cfg->state.url && !cfg->state.path) {
+        std::cerr << "linkpilot: " << command << ": PostgreSQL state is not supported yet\n";
+        return nullptr;
+    }
+    store::SqliteOptions options;
+    options.path = cfg->state.path.value_or("/var/lib/linkpilot/state.db");
+    auto opened = store::open_sqlite(options);
+    if (!opened) {
+        std::cerr << "linkpilot: " << command << ": " << options.path.string() << ": "
+                  << opened.error().message << "\n";
+        return nullptr;
+    }
+    return std::move(*opened);
+}
+
+}  // namespace
+
+int run_retry(const RetryOptions& o) {
+    std::int64_t id = 0;
+    const auto* begin = o.job_id.data();
+    const auto* end = begin + o.job_id.size();
+    const auto [ptr, ec] = std::from_chars(begin, end, id);
+    if (o.job_id.empty() || ec != std::errc{} || ptr != end || id <= 0) {
+        std::cerr << "linkpilot: retry: \"" << o.job_id << "\" is not a job id\n";
+        return kExitError;
+    }
+    auto db = open_state(o.config, "retry");
+    if (!db) {
+        return kExitError;
+    }
+    auto job = db->get_job(id);
+    if (!job) {
+        std::cerr << "linkpilot: retry: " << job.error().message << "\n";
+        return kExitError;
+    }
+    if (!*job) {
+        std::cerr << "linkpilot: retry: no job " << id << "\n";
+        return kExitError;
+    }
+    if ((*job)->state != store::kStateFailed) {
+        std::cerr << "linkpilot: retry: job " << id << " is " << (*job)->state
+                  << "; only failed jobs can be retried\n";
+        return kExitError;
+    }
+    auto done = db->retry(id, std::chrono::system_clock::now());
+    if (!done) {
+        std::cerr << "linkpilot: retry: job " << id << ": " << done.error().message << "\n";
+        return kExitError;
+    }
+    std::cout << "job " << id << " (" << (*job)->action << " " << (*job)->app
+              << ") is pending again\n";
+    return kExitOk;
+}
+
+}  // namespace linkpilot::app

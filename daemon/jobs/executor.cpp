@@ -1,0 +1,418 @@
+#include "daemon/jobs/executor.hpp"
+
+#include <date/date.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <utility>
+
+#include "daemon/jobs/freeze.hpp"
+#include "daemon/jobs/job_args.hpp"
+
+namespace linkpilot::jobs {
+
+namespace net = boost::asio;
+using net::awaitable;
+using net::use_awaitable;
+
+namespace {
+
+constexpr auto kAwaitTuple = net::as_tuple(use_awaitable);
+
+std::string iso(std::chrono::system_clock::time_point t) {
+    return date::format("%FT%TZ", date::floor<std::chrono::seconds>(t));
+}
+
+scalingo::CallError bad_job(std::string message) {
+    scalingo::CallError e;
+    e.kind = scalingo::ErrorKind::fatal;
+    e.message = std::move(message);
+    return e;
+}
+
+std::string error_text(const scalingo::CallError& e) {
+    if (!e.message.empty()) {
+        return e.message;
+    }
+    return e.status == 0 ? std::string("no answer from Scalingo")
+                         : fmt::format("HTTP {} from Scalingo", e.status);
+}
+
+// The HTTP status a successful call answers (SPEC 4), for the calls metric.
+constexpr unsigned kOk = 200;
+constexpr unsigned kNoContent = 204;
+
+}  // namespace
+
+ExecutorOptions executor_options_from(const config::Config& cfg, std::uint64_t seed) {
+    ExecutorOptions o;
+    o.max_concurrency = cfg.jobs.max_concurrency;
+    o.retry = scalingo::retry_policy_from(cfg.scalingo.retry);
+    o.freeze = cfg.freeze;
+    o.seed = seed;
+    return o;
+}
+
+Executor::Executor(store::GroupCommitter& committer, scalingo::Api& api, const Clock& clock,
+                   ExecutorOptions options, std::shared_ptr<spdlog::logger> log,
+                   net::any_io_executor io)
+    : committer_(committer),
+      api_(api),
+      clock_(clock),
+      options_(std::move(options)),
+      log_(std::move(log)),
+      strand_(net::make_strand(std::move(io))),
+      wakeup_(strand_),
+      idle_(strand_),
+      rng_(options_.seed) {
+    if (!log_) {
+        log_ = std::make_shared<spdlog::logger>("jobs");  // no sinks: silent
+    }
+}
+
+Executor::~Executor() = default;
+
+awaitable<std::size_t> Executor::poll() { return net::co_spawn(strand_, do_poll(), use_awaitable); }
+
+awaitable<std::int64_t> Executor::recover() {
+    return net::co_spawn(strand_, do_recover(), use_awaitable);
+}
+
+awaitable<std::int64_t> Executor::do_recover() {
+    const auto now = clock_.now();
+    auto op = committer_.run([now](store::Store& s) { return s.recover_running(now); });
+    auto recovered = co_await std::move(op);
+    if (!recovered) {
+        log_->error("jobs: cannot recover jobs left running: {}", recovered.error().message);
+        co_return 0;
+    }
+    if (*recovered > 0) {
+        log_->warn("jobs: {} job(s) left running by the previous process are pending again",
+                   *recovered);
+    }
+    co_return *recovered;
+}
+
+awaitable<void> Executor::wait_idle() {
+    return net::co_spawn(strand_, do_wait_idle(), use_awaitable);
+}
+
+awaitable<void> Executor::run() { return net::co_spawn(strand_, do_run(), use_awaitable); }
+
+void Executor::notify() {
+    net::post(strand_, [this] {
+        notified_ = true;
+        wakeup_.cancel();
+    });
+}
+
+void Executor::stop() {
+    net::post(strand_, [this] {
+        stopping_ = true;
+        wakeup_.cancel();
+    });
+}
+
+awaitable<std::size_t> Executor::do_poll() {
+    const std::size_t cap = std::max<std::size_t>(options_.max_concurrency, 1);
+    if (stopping_ || in_flight_ + claiming_ >= cap) {
+        co_return 0;
+    }
+    const std::size_t limit = cap - in_flight_ - claiming_;
+    const auto now = clock_.now();
+    // Reserved while the store answers, so a concurrent poll cannot claim past the cap.
+    claiming_ += limit;
+    // GCC 12 destroys temporaries of a co_await expression twice, so every store
+    // call is built first and awaited in a second statement.
+    auto claimed_op =
+        committer_.run([now, limit](store::Store& s) { return s.claim_runnable(now, limit); });
+    auto claimed = co_await std::move(claimed_op);
+    claiming_ -= limit;
+    claim_failed_ = !claimed;
+    if (!claimed) {
+        log_->error("jobs: cannot claim runnable jobs: {}", claimed.error().message);
+        co_return 0;
+    }
+    for (auto& job : *claimed) {
+        ++in_flight_;
+        if (const auto action = action_from_string(job.action)) {
+            metrics_.count(*action, Outcome::started);
+        }
+        const auto id = job.id;
+        net::co_spawn(strand_, run_job(std::move(job)),
+                      net::bind_executor(strand_, [this, id](const std::exception_ptr& e) {
+                          if (e) {
+                              // A bug, not an outcome: the job stays `running` in the store
+                              // until the next start recovers it.
+                              try {
+                                  std::rethrow_exception(e);
+                              } catch (const std::exception& ex) {
+                                  log_->critical("job {}: aborted: {}", id, ex.what());
+                              } catch (...) {
+                                  log_->critical("job {}: aborted", id);
+                              }
+                          }
+                          job_finished();
+                      }));
+    }
+    co_return claimed->size();
+}
+
+awaitable<void> Executor::do_wait_idle() {
+    while (in_flight_ > 0) {
+        idle_.expires_at(net::steady_timer::time_point::max());
+        co_await idle_.async_wait(kAwaitTuple);  // job_finished() cancels it
+    }
+}
+
+awaitable<void> Executor::do_run() {
+    while (!stopping_) {
+        notified_ = false;
+        co_await do_poll();
+        auto due = clock_.now() + options_.idle_poll;
+        // When every slot is busy (or the store failed), a due job cannot start before a
+        // running one finishes (which notifies): sleeping until its time would spin.
+        const bool saturated =
+            in_flight_ >= std::max<std::size_t>(options_.max_concurrency, 1) || claim_failed_;
+        if (!saturated) {
+            auto next_op = committer_.run([](store::Store& s) { return s.next_wakeup(); });
+            auto next = co_await std::move(next_op);
+            if (!next) {
+                log_->error("jobs: cannot read the next wake-up time: {}", next.error().message);
+            } else if (*next) {
+                due = std::min(due, **next);
+            }
+        }
+        if (stopping_ || notified_) {
+            continue;  // woken while asking the store
+        }
+        const auto sleep = std::max(due - clock_.now(), std::chrono::system_clock::duration{0});
+        wakeup_.expires_after(sleep);
+        co_await wakeup_.async_wait(kAwaitTuple);  // notify() and stop() cancel it
+    }
+    co_await drain();
+}
+
+awaitable<void> Executor::drain() {
+    if (in_flight_ == 0) {
+        co_return;
+    }
+    log_->info("jobs: waiting up to {} ms for {} job(s) in flight", options_.drain_timeout.count(),
+               in_flight_);
+    const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+    while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
+        idle_.expires_at(deadline);
+        co_await idle_.async_wait(kAwaitTuple);  // job_finished() cancels it
+    }
+    if (in_flight_ > 0) {
+        log_->warn("jobs: {} job(s) still running at shutdown; they run again at the next start",
+                   in_flight_);
+    }
+}
+
+void Executor::job_finished() {
+    --in_flight_;
+    idle_.cancel();
+    // The app is free again: its next job may already be due.
+    notified_ = true;
+    wakeup_.cancel();
+}
+
+awaitable<void> Executor::run_job(store::Job job) {
+    const auto action = action_from_string(job.action);
+    if (!action) {
+        const auto now = clock_.now();
+        auto err = fmt::format("unknown action \"{}\"", job.action);
+        log_->error("job {} {} {} (delivery {}): failed: {}", job.id, job.action, job.app,
+                    job.delivery_id, err);
+        auto w_op = committer_.run(
+            [id = job.id, err, now](store::Store& s) { return s.fail(id, err, now); });
+        auto w = co_await std::move(w_op);
+        if (!w) {
+            record_failure(job, "failure", w.error());
+        }
+        co_return;
+    }
+
+    const auto now = clock_.now();
+    if (auto hit = active_window(options_.freeze, *action, now)) {
+        if (hit->mode == config::FreezeMode::defer) {
+            auto note =
+                fmt::format("deferred: freeze window {} until {}", hit->description, iso(hit->end));
+            log_->info("job {} {} {} (delivery {}): {}", job.id, job.action, job.app,
+                       job.delivery_id, note);
+            metrics_.count(*action, Outcome::deferred);
+            auto w_op = committer_.run([id = job.id, end = hit->end, note, now](store::Store& s) {
+                return s.defer(id, end, note, now);
+            });
+            auto w = co_await std::move(w_op);
+            if (!w) {
+                record_failure(job, "deferral", w.error());
+            }
+        } else {
+            auto note = fmt::format("skipped: freeze window {}", hit->description);
+            log_->info("job {} {} {} (delivery {}): {}", job.id, job.action, job.app,
+                       job.delivery_id, note);
+            metrics_.count(*action, Outcome::skipped);
+            auto w_op = committer_.run(
+                [id = job.id, note, now](store::Store& s) { return s.skip(id, note, now); });
+            auto w = co_await std::move(w_op);
+            if (!w) {
+                record_failure(job, "skip", w.error());
+            }
+        }
+        co_return;
+    }
+
+    // Arguments of a coroutine called inside co_await are passed by reference or are trivial:
+    // GCC 12 destroys some temporaries of a co_await expression twice.
+    auto outcome = co_await perform(job, *action);
+    co_await finish(job, *action, outcome);
+}
+
+awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
+                                                   rules::ActionKind action) {
+    auto args = parse_args(job.args_json);
+    if (!args) {
+        co_return Unexpected{bad_job(args.error())};
+    }
+    switch (action) {
+        case rules::ActionKind::deploy: {
+            if (!args->branch || args->branch->empty()) {
+                co_return Unexpected{bad_job("deploy job without a branch")};
+            }
+            const auto t0 = clock_.steady_now();
+            auto r_op = api_.manual_deploy(job.app, *args->branch);
+            auto r = co_await std::move(r_op);
+            metrics_.observe_call(ApiCall::manual_deploy, r ? kOk : r.error().status,
+                                  clock_.steady_now() - t0);
+            if (!r) {
+                co_return Unexpected{std::move(r.error())};
+            }
+            const std::string status = r->status.empty() ? "queued" : r->status;
+            if (r->id.empty()) {
+                co_return fmt::format("deployment of {} {}", *args->branch, status);
+            }
+            co_return fmt::format("deployment {} {}", r->id, status);
+        }
+        case rules::ActionKind::review_app: {
+            if (!args->pr_number) {
+                co_return Unexpected{bad_job("review_app job without a pr_number")};
+            }
+            const auto t0 = clock_.steady_now();
+            auto r_op = api_.manual_review_app(job.app, *args->pr_number);
+            auto r = co_await std::move(r_op);
+            metrics_.observe_call(ApiCall::manual_review_app, r ? kOk : r.error().status,
+                                  clock_.steady_now() - t0);
+            if (!r) {
+                co_return Unexpected{std::move(r.error())};
+            }
+            const std::string name = r->app_name.empty()
+                                         ? fmt::format("{}-pr{}", job.app, *args->pr_number)
+                                         : r->app_name;
+            co_return fmt::format("review app {} requested for PR #{}", name, *args->pr_number);
+        }
+        case rules::ActionKind::delete_review_app: {
+            if (!args->pr_number) {
+                co_return Unexpected{bad_job("delete_review_app job without a pr_number")};
+            }
+            const auto n = *args->pr_number;
+            auto t0 = clock_.steady_now();
+            auto list_op = api_.review_apps(job.app);
+            auto list = co_await std::move(list_op);
+            metrics_.observe_call(ApiCall::review_apps, list ? kOk : list.error().status,
+                                  clock_.steady_now() - t0);
+            if (!list) {
+                co_return Unexpected{std::move(list.error())};
+            }
+            // SPEC 2.3: the parent's review app for this PR, named {parent}-pr{N} on Scalingo.
+            const auto conventional = fmt::format("{}-pr{}", job.app, n);
+            const auto it = std::find_if(list->begin(), list->end(), [&](const auto& ra) {
+                return (ra.pull_request && ra.pull_request->number == n) ||
+                       ra.app_name == conventional;
+            });
+            if (it == list->end()) {
+                co_return fmt::format("no review app for PR #{}; nothing to delete", n);
+            }
+            const std::string name = it->app_name;
+            t0 = clock_.steady_now();
+            auto del_op = api_.delete_app(name);
+            auto del = co_await std::move(del_op);
+            metrics_.observe_call(ApiCall::delete_app, del ? kNoContent : del.error().status,
+                                  clock_.steady_now() - t0);
+            if (!del) {
+                if (del.error().status == 404) {
+                    // Gone between the listing and the delete (Scalingo's own cleanup): the
+                    // goal is reached.
+                    co_return fmt::format("review app {} already deleted", name);
+                }
+                co_return Unexpected{std::move(del.error())};
+            }
+            co_return fmt::format("deleted review app {} (PR #{})", name, n);
+        }
+    }
+    co_return Unexpected{bad_job("unhandled action")};
+}
+
+awaitable<void> Executor::finish(const store::Job& job, rules::ActionKind action,
+                                 const CallOutcome& outcome) {
+    metrics_.count_attempt(action);
+    const auto now = clock_.now();
+    if (outcome) {
+        log_->info("job {} {} {} (delivery {}): done: {}", job.id, job.action, job.app,
+                   job.delivery_id, *outcome);
+        metrics_.count(action, Outcome::done);
+        auto w_op = committer_.run([id = job.id, note = *outcome, now](store::Store& s) {
+            return s.complete(id, note, now);
+        });
+        auto w = co_await std::move(w_op);
+        if (!w) {
+            record_failure(job, "completion", w.error());
+        }
+        co_return;
+    }
+    const auto& err = outcome.error();
+    const auto attempt = static_cast<std::uint32_t>(std::max(job.attempts, 0)) + 1;
+    const auto text = error_text(err);
+    const auto decision = scalingo::decide(options_.retry, err, attempt, rng_);
+    if (decision.retry) {
+        const auto at = now + decision.delay;
+        log_->warn("job {} {} {} (delivery {}): attempt {}/{} failed: {}; next attempt at {}",
+                   job.id, job.action, job.app, job.delivery_id, attempt,
+                   options_.retry.max_attempts, text, iso(at));
+        metrics_.count(action, Outcome::rescheduled);
+        auto w_op = committer_.run([id = job.id, text, at, now](store::Store& s) {
+            return s.reschedule(id, text, at, now);
+        });
+        auto w = co_await std::move(w_op);
+        if (!w) {
+            record_failure(job, "rescheduling", w.error());
+        }
+        co_return;
+    }
+    log_->error("job {} {} {} (delivery {}): failed after {} attempt{}: {}", job.id, job.action,
+                job.app, job.delivery_id, attempt, attempt == 1 ? "" : "s", text);
+    metrics_.count(action, Outcome::failed);
+    auto w_op =
+        committer_.run([id = job.id, text, now](store::Store& s) { return s.fail(id, text, now); });
+    auto w = co_await std::move(w_op);
+    if (!w) {
+        record_failure(job, "failure", w.error());
+    }
+}
+
+void Executor::record_failure(const store::Job& job, std::string_view what,
+                              const store::StoreError& error) {
+    // The job stays `running` in the store: the next start's recover_running runs it again.
+    log_->error("job {} {} {} (delivery {}): cannot record its {}: {}", job.id, job.action, job.app,
+                job.delivery_id, what, error.message);
+}
+
+}  // namespace linkpilot::jobs

@@ -1,0 +1,131 @@
+#pragma once
+
+// The durable job executor (SPEC 4 and 5). It claims runnable jobs from the store (at most one
+// per app, so an app's jobs run one at a time and in order), checks freeze windows, makes the
+// Scalingo call and writes the outcome back: done, rescheduled with backoff, deferred, skipped,
+// or failed (dead letter). Every state change goes through the GroupCommitter, so a job's state
+// survives a crash; a job left running by one is put back by Store::recover_running at start.
+//
+// All of the executor's state lives on its own strand: no mutex. Tests drive it with poll()
+// and wait_idle() and move a FakeClock; production calls run(), which sleeps on a real timer
+// until the store's next wake-up time, notify() or stop().
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/expected.hpp"
+#include "config/config.hpp"
+#include "daemon/jobs/metrics.hpp"
+#include "daemon/scalingo/api.hpp"
+#include "daemon/scalingo/retry.hpp"
+#include "daemon/store/group_commit.hpp"
+#include "daemon/store/store.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace linkpilot::jobs {
+
+struct ExecutorOptions {
+    std::size_t max_concurrency = 8;  // jobs (hence apps) in flight at once
+    scalingo::RetryPolicy retry;
+    std::vector<config::FreezeWindow> freeze;
+    std::uint64_t seed = 0;  // jitter RNG; inject a fixed one in tests
+    // run(): longest sleep between two polls when nothing is due (a safety net: notify() and
+    // the store's next wake-up time normally decide).
+    std::chrono::milliseconds idle_poll = std::chrono::seconds(1);
+    // run() after stop(): how long in-flight Scalingo calls may take to finish. Jobs still
+    // running after that stay `running` in the store and are recovered at the next start.
+    std::chrono::milliseconds drain_timeout = std::chrono::seconds(20);
+};
+
+[[nodiscard]] ExecutorOptions executor_options_from(const config::Config& cfg, std::uint64_t seed);
+
+class Executor {
+  public:
+    using Strand = boost::asio::strand<boost::asio::any_io_executor>;
+
+    // `committer`, `api`, `clock` and `log` must outlive the executor, and the executor must
+    // outlive the coroutines it started (keep it alive until its io_context has stopped).
+    Executor(store::GroupCommitter& committer, scalingo::Api& api, const Clock& clock,
+             ExecutorOptions options, std::shared_ptr<spdlog::logger> log,
+             boost::asio::any_io_executor io);
+    Executor(const Executor&) = delete;
+    Executor& operator=(const Executor&) = delete;
+    Executor(Executor&&) = delete;
+    Executor& operator=(Executor&&) = delete;
+    ~Executor();
+
+    // Claims the jobs runnable at clock.now() (up to max_concurrency minus those in flight) and
+    // starts each in its own coroutine on the strand. Returns how many it started. Completes on
+    // the strand, whatever executor the caller co_awaits it from.
+    boost::asio::awaitable<std::size_t> poll();
+
+    // Once at start, before run(): jobs a crash left `running` go back to pending (at least
+    // once, SPEC 5). Not on a config reload, which would run in-flight jobs twice. Returns how
+    // many were recovered (0 and a log line on a store error).
+    boost::asio::awaitable<std::int64_t> recover();
+
+    // Completes once no job is in flight.
+    boost::asio::awaitable<void> wait_idle();
+
+    // Production loop: poll, then sleep until the next job is due (at most idle_poll), notify()
+    // or stop(); after stop(), waits up to drain_timeout for in-flight jobs, then returns.
+    boost::asio::awaitable<void> run();
+
+    // Thread-safe. Something may be runnable now (a delivery was accepted): poll soon.
+    void notify();
+    // Thread-safe. Ends run() (after its drain); jobs not yet claimed stay pending.
+    void stop();
+
+    // Strand only (tests read it after wait_idle()).
+    [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
+    [[nodiscard]] const Metrics& metrics() const { return metrics_; }
+    [[nodiscard]] const Strand& strand() const { return strand_; }
+
+  private:
+    // A finished Scalingo round: the note to store on success, or the call's error.
+    using CallOutcome = Expected<std::string, scalingo::CallError>;
+
+    boost::asio::awaitable<std::size_t> do_poll();
+    boost::asio::awaitable<void> do_wait_idle();
+    boost::asio::awaitable<std::int64_t> do_recover();
+    boost::asio::awaitable<void> do_run();
+    boost::asio::awaitable<void> drain();
+    boost::asio::awaitable<void> run_job(store::Job job);
+    boost::asio::awaitable<CallOutcome> perform(const store::Job& job, rules::ActionKind action);
+    boost::asio::awaitable<void> finish(const store::Job& job, rules::ActionKind action,
+                                        const CallOutcome& outcome);
+    void record_failure(const store::Job& job, std::string_view what,
+                        const store::StoreError& error);
+    void job_finished();
+
+    store::GroupCommitter& committer_;
+    scalingo::Api& api_;
+    const Clock& clock_;
+    ExecutorOptions options_;
+    std::shared_ptr<spdlog::logger> log_;
+    Strand strand_;
+    boost::asio::steady_timer wakeup_;  // run()'s sleep
+    boost::asio::steady_timer idle_;    // wait_idle()'s "condition variable"
+    std::mt19937_64 rng_;
+    Metrics metrics_;
+    std::size_t in_flight_ = 0;
+    std::size_t claiming_ = 0;   // slots reserved by a poll() waiting for the store
+    bool claim_failed_ = false;  // the last claim got a store error: poll again after idle_poll
+    bool notified_ = false;
+    bool stopping_ = false;
+};
+
+}  // namespace linkpilot::jobs

@@ -1,0 +1,123 @@
+#pragma once
+
+// The real Scalingo API client over Boost.Beast (SPEC 4): exchanges the API token for a cached
+// bearer, refreshes it before expiry and once on a 401, paces every API call through a token
+// bucket, and maps answers to plain structs and CallErrors. It never loops over retries (the
+// job executor does, with retry.hpp); dry_run logs the writes it would make instead.
+//
+// Not thread-safe: run every call on the executor given to `create` (one thread or strand).
+// The Client must outlive the calls it has started.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/clock.hpp"
+#include "config/config.hpp"
+#include "config/secret.hpp"
+#include "daemon/scalingo/api.hpp"
+#include "daemon/scalingo/http.hpp"
+#include "daemon/scalingo/rate_limiter.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace linkpilot::scalingo {
+
+struct Endpoint {
+    std::string api_url = "https://api.osc-fr1.scalingo.com";
+    std::string auth_url = "https://auth.scalingo.com";
+};
+
+struct Timeouts {
+    std::chrono::milliseconds connect{std::chrono::seconds(10)};  // DNS, TCP, TLS handshake
+    std::chrono::milliseconds read{std::chrono::seconds(30)};     // each write / read
+    std::chrono::milliseconds total{std::chrono::seconds(60)};    // deadline of one call
+};
+
+struct ClientOptions {
+    Endpoint endpoint;
+    config::Secret token;
+    std::optional<std::filesystem::path> ca_file;
+    Timeouts timeouts;
+    config::RateLimit rate_limit;  // 60/min: Scalingo's own limit per token
+    std::uint32_t burst = 1;       // calls allowed back to back before pacing starts
+    bool dry_run = false;
+    // In dry-run, GETs still go out (they change nothing) so that pruning can report what it
+    // would delete; set false to make no request at all.
+    bool dry_run_reads = true;
+    std::string user_agent = default_user_agent();
+    ProxySettings proxy;
+    std::chrono::minutes refresh_before_expiry{5};
+
+    static std::string default_user_agent();
+};
+
+class Client final : public Api {
+  public:
+    // Fails on an invalid URL or an unreadable ca_file.
+    [[nodiscard]] static Expected<std::unique_ptr<Client>, std::string> create(
+        ClientOptions options, const Clock& clock, boost::asio::any_io_executor executor,
+        std::shared_ptr<spdlog::logger> logger);
+
+    Call<Deployment> manual_deploy(std::string app, std::string branch) override;
+    Call<ReviewApp> manual_review_app(std::string app, std::uint64_t pull_request) override;
+    Call<std::vector<ReviewApp>> review_apps(std::string app) override;
+    Call<Nothing> delete_app(std::string name) override;
+    Call<ScmRepoLink> link(std::string app) override;
+    Call<Page<ScmRepoLink>> links(std::uint32_t page) override;
+
+    // Token exchanges made so far (tests, metrics).
+    [[nodiscard]] std::uint64_t exchanges() const { return exchanges_; }
+
+  private:
+    Client(ClientOptions options, Origin api, Origin auth, std::unique_ptr<HttpTransport> http,
+           const Clock& clock, boost::asio::any_io_executor executor,
+           std::shared_ptr<spdlog::logger> logger);
+
+    // true (and logs the call) when dry-run says this request must not go out.
+    bool skipped_by_dry_run(boost::beast::http::verb method, const std::string& target,
+                            const std::string& body) const;
+    // One API call: pacing, bearer, one refresh-and-retry on 401, non-2xx -> CallError.
+    Call<HttpResponse> api_call(boost::beast::http::verb method, std::string target,
+                                std::string body);
+    Call<HttpResponse> api_attempt(boost::beast::http::verb method, const std::string& target,
+                                   const std::string& body, const std::string& bearer,
+                                   std::chrono::steady_clock::time_point deadline);
+    Call<std::string> bearer(std::chrono::steady_clock::time_point deadline);
+    Call<Nothing> exchange(std::chrono::steady_clock::time_point deadline);
+    [[nodiscard]] bool bearer_fresh() const;
+
+    ClientOptions options_;
+    Origin api_;
+    Origin auth_;
+    std::unique_ptr<HttpTransport> http_;
+    const Clock& clock_;
+    boost::asio::any_io_executor executor_;
+    std::shared_ptr<spdlog::logger> logger_;
+    RateLimiter limiter_;
+
+    std::optional<config::Secret> bearer_;
+    std::optional<TimePoint> bearer_expiry_;
+    // One exchange at a time: concurrent calls wait for it instead of starting their own.
+    bool exchanging_ = false;
+    std::uint64_t exchange_generation_ = 0;
+    std::optional<CallError> last_exchange_error_;
+    boost::asio::steady_timer exchange_done_;
+    std::uint64_t exchanges_ = 0;
+};
+
+// Builds the client from the config (SPEC 2 `scalingo:`), with HTTPS_PROXY/NO_PROXY from the
+// process environment.
+[[nodiscard]] Expected<std::unique_ptr<Client>, std::string> make_client(
+    const config::Scalingo& config, const Clock& clock, boost::asio::any_io_executor executor,
+    std::shared_ptr<spdlog::logger> logger);
+
+}  // namespace linkpilot::scalingo

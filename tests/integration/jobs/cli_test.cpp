@@ -1,0 +1,245 @@
+// Runs the real `linkpilot` binary: `jobs`, `retry` and `migrate` against a state store the
+// test fills through the Store API.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "daemon/store/sqlite_store.hpp"
+
+namespace linkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+struct CliResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::vector<std::string> lines(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    for (std::string line; std::getline(in, line);) {
+        out.push_back(line);
+    }
+    return out;
+}
+
+class JobsCli : public ::testing::Test {
+  protected:
+    JobsCli() {
+        std::string tmpl = (fs::temp_directory_path() / "linkpilot_jobs_cli_XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) {
+            ADD_FAILURE() << "mkdtemp failed";
+        }
+        dir_ = tmpl;
+        db_path_ = dir_ / "state" / "state.db";
+        config_ = dir_ / "linkpilot.yaml";
+        std::ofstream(config_) << "version: 1\n"
+                                  "state:\n"
+                                  "  path: "
+                               << db_path_.string()
+                               << "\n"
+                                  "scalingo:\n"
+                                  "  dry_run: true\n";
+    }
+    ~JobsCli() override {
+        store_.reset();
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    JobsCli(const JobsCli&) = delete;
+    JobsCli& operator=(const JobsCli&) = delete;
+
+    CliResult run(const std::string& args) {
+        const auto out = dir_ / "out";
+        const auto err = dir_ / "err";
+        const std::string cmd = std::string(LINKPILOT_BINARY) + " " + args + " -c " +
+                                config_.string() + " >" + out.string() + " 2>" + err.string();
+        const int status = std::system(cmd.c_str());  // NOLINT(cert-env33-c): drives the binary
+        CliResult r;
+        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        r.out = slurp(out);
+        r.err = slurp(err);
+        return r;
+    }
+
+    store::Store& db() {
+        if (!store_) {
+            auto s = store::open_sqlite(store::SqliteOptions{db_path_});
+            EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
+            store_ = std::move(*s);
+        }
+        return *store_;
+    }
+
+    // Accepts one delivery with one job; returns the job id.
+    std::int64_t add_job(const std::string& delivery, const std::string& action,
+                         const std::string& app, const std::string& args) {
+        store::NewDelivery d;
+        d.id = delivery;
+        d.provider = "github";
+        d.event = "push";
+        d.repo = "acme/shop";
+        d.received_at = now_;
+        d.status = "queued";
+        d.payload = "{}";
+        d.event_json = "{}";
+        d.verdicts_json = "[]";
+        d.config_fingerprint = "test";
+        store::NewJob j;
+        j.rule = "staging-follows-main";
+        j.action = action;
+        j.app = app;
+        j.args_json = args;
+        auto r = db().accept(d, {j});
+        EXPECT_TRUE(r.has_value());
+        return r ? r->job_ids.at(0) : 0;
+    }
+
+    // Claims the job (it must be its app's head) and fails it.
+    void fail_job(std::int64_t id, const std::string& error) {
+        auto claimed = db().claim_runnable(now_, 100);
+        ASSERT_TRUE(claimed.has_value());
+        ASSERT_TRUE(db().fail(id, error, now_).has_value());
+    }
+
+    fs::path dir_;
+    fs::path db_path_;
+    fs::path config_;
+    std::unique_ptr<store::Store> store_;
+    std::chrono::system_clock::time_point now_{std::chrono::seconds{1'767'225'600}};  // 2026-01-01
+};
+
+TEST_F(JobsCli, EmptyStorePrintsOnlyTheHeader) {
+    auto r = run("jobs");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = lines(r.out);
+    ASSERT_EQ(out.size(), 1U) << r.out;
+    EXPECT_TRUE(out[0].starts_with("ID ")) << out[0];
+    EXPECT_NE(out[0].find("STATE"), std::string::npos);
+    EXPECT_NE(out[0].find("APP"), std::string::npos);
+}
+
+TEST_F(JobsCli, TableStartsEachRowWithTheJobIdAndUtcTimes) {
+    const auto id = add_job("d-1", "deploy", "shop-staging", R"({"branch":"main"})");
+    auto r = run("jobs");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = lines(r.out);
+    ASSERT_EQ(out.size(), 2U) << r.out;
+    EXPECT_TRUE(out[1].starts_with(std::to_string(id) + " ")) << out[1];
+    EXPECT_NE(out[1].find("pending"), std::string::npos) << out[1];
+    EXPECT_NE(out[1].find("shop-staging"), std::string::npos) << out[1];
+    EXPECT_NE(out[1].find("2026-01-01T00:00:00Z"), std::string::npos) << out[1];
+}
+
+TEST_F(JobsCli, JsonOfFailedJobsHasTheSpecFields) {
+    add_job("d-1", "deploy", "shop-staging", R"({"branch":"main"})");
+    const auto failed = add_job("d-2", "review_app", "shop-review", R"({"pr_number":7})");
+    fail_job(failed, "404 Not Found: app");
+
+    auto r = run("jobs --state failed --json");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    boost::system::error_code ec;
+    auto doc = json::parse(r.out, ec);
+    ASSERT_FALSE(ec) << r.out;
+    ASSERT_TRUE(doc.is_array()) << r.out;
+    ASSERT_EQ(doc.as_array().size(), 1U) << r.out;
+    const auto& j = doc.as_array()[0].as_object();
+    for (const char* key : {"id", "delivery", "rule", "action", "app", "args", "state", "attempts",
+                            "next_attempt_at", "last_error", "created_at", "updated_at"}) {
+        EXPECT_TRUE(j.contains(key)) << key << " missing in " << r.out;
+    }
+    EXPECT_EQ(j.at("id").as_int64(), failed);
+    EXPECT_EQ(j.at("delivery").as_string(), "d-2");
+    EXPECT_EQ(j.at("rule").as_string(), "staging-follows-main");
+    EXPECT_EQ(j.at("action").as_string(), "review_app");
+    EXPECT_EQ(j.at("app").as_string(), "shop-review");
+    EXPECT_EQ(j.at("args").as_object().at("pr_number").as_int64(), 7);
+    EXPECT_EQ(j.at("state").as_string(), "failed");
+    EXPECT_EQ(j.at("attempts").as_int64(), 1);
+    EXPECT_EQ(j.at("last_error").as_string(), "404 Not Found: app");
+    EXPECT_EQ(j.at("created_at").as_string(), "2026-01-01T00:00:00Z");
+}
+
+TEST_F(JobsCli, EmptyJsonIsAnEmptyArray) {
+    auto r = run("jobs --json");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "[]\n");
+}
+
+TEST_F(JobsCli, RetryPutsAFailedJobBackInTheQueue) {
+    const auto id = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    fail_job(id, "500 Internal Server Error");
+    auto r = run("retry " + std::to_string(id));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto job = db().get_job(id);
+    ASSERT_TRUE(job.has_value() && job->has_value());
+    EXPECT_EQ((*job)->state, "pending");
+    EXPECT_EQ((*job)->attempts, 0);
+}
+
+TEST_F(JobsCli, RetryOfADoneJobFailsWithOneLine) {
+    const auto id = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    ASSERT_TRUE(db().claim_runnable(now_, 10).has_value());
+    ASSERT_TRUE(db().complete(id, "deployment 1 queued", now_).has_value());
+    auto r = run("retry " + std::to_string(id));
+    EXPECT_EQ(r.exit_code, 1);
+    auto err = lines(r.err);
+    ASSERT_EQ(err.size(), 1U) << r.err;
+    EXPECT_NE(err[0].find("is done"), std::string::npos) << err[0];
+}
+
+TEST_F(JobsCli, RetryOfAnUnknownJobFails) {
+    auto r = run("retry 999");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("no job 999"), std::string::npos) << r.err;
+    r = run("retry abc");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(lines(r.err).size(), 1U) << r.err;
+}
+
+TEST_F(JobsCli, MigratePrintsTheSchemaVersion) {
+    const auto expected = "schema version " + std::to_string(store::sqlite_latest_schema_version());
+    auto r = run("migrate");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(expected + " (created)"), std::string::npos) << r.out;
+    r = run("migrate");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(expected + " (up to date)"), std::string::npos) << r.out;
+}
+
+TEST_F(JobsCli, PostgresStateIsRefused) {
+    std::ofstream(config_) << "version: 1\n"
+                              "state:\n"
+                              "  url: postgresql://linkpilot@db/linkpilot\n"
+                              "scalingo:\n"
+                              "  dry_run: true\n";
+    auto r = run("jobs");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("PostgreSQL state is not supported yet"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace linkpilot

@@ -1,0 +1,515 @@
+#include "daemon/jobs/executor.hpp"
+
+#include <date/date.h>
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "daemon/store/group_commit.hpp"
+#include "daemon/store/sqlite_store.hpp"
+#include "tests/support/fake_api.hpp"
+#include "tests/support/fake_clock.hpp"
+#include "tests/unit/store/temp_dir.hpp"
+
+// GCC 12 warns falsely on Asio coroutine frames at -O1 (see daemon/scalingo/CMakeLists.txt).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace linkpilot::jobs {
+namespace {
+
+namespace net = boost::asio;
+using std::chrono::seconds;
+using SysTime = std::chrono::system_clock::time_point;
+
+SysTime utc(const std::string& text) {
+    std::istringstream in(text);
+    date::sys_seconds t;
+    in >> date::parse("%FT%TZ", t);
+    EXPECT_FALSE(in.fail()) << text;
+    return t;
+}
+
+class ExecutorTest : public ::testing::Test {
+  protected:
+    ExecutorTest() {
+        auto s = store::open_sqlite(store::SqliteOptions{dir_.path() / "state.db"});
+        if (!s) {
+            ADD_FAILURE() << s.error().message;
+            return;
+        }
+        committer_ = std::make_unique<store::GroupCommitter>(std::move(*s), clock_);
+        options_.max_concurrency = 4;
+        options_.retry = scalingo::RetryPolicy{5, seconds(1), seconds(60)};
+        options_.seed = 42;
+    }
+    ~ExecutorTest() override {
+        executor_.reset();
+        if (committer_) {
+            committer_->stop();
+        }
+    }
+    ExecutorTest(const ExecutorTest&) = delete;
+    ExecutorTest& operator=(const ExecutorTest&) = delete;
+
+    Executor& executor() {
+        if (!executor_) {
+            executor_ = std::make_unique<Executor>(*committer_, api_, clock_, options_, nullptr,
+                                                   ioc_.get_executor());
+        }
+        return *executor_;
+    }
+
+    // Runs the io_context until `done()`. The real-time bound only stops a broken test from
+    // hanging; no logic depends on it.
+    template <class Pred>
+    void run_until(Pred done) {
+        const auto give_up = std::chrono::steady_clock::now() + seconds(20);
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > give_up) {
+                FAIL() << "timed out waiting for the io_context";
+            }
+            if (ioc_.stopped()) {
+                ioc_.restart();
+            }
+            ioc_.run_one_for(std::chrono::milliseconds(50));
+        }
+    }
+
+    template <class T>
+    T await(net::awaitable<T> a) {
+        std::optional<T> out;
+        std::exception_ptr error;
+        bool finished = false;
+        net::co_spawn(ioc_, std::move(a), [&](std::exception_ptr e, T v) {
+            error = e;
+            out.emplace(std::move(v));
+            finished = true;
+        });
+        run_until([&] { return finished; });
+        if (error) {
+            std::rethrow_exception(error);
+        }
+        return std::move(*out);
+    }
+
+    void await(net::awaitable<void> a) {
+        std::exception_ptr error;
+        bool finished = false;
+        net::co_spawn(ioc_, std::move(a), [&](std::exception_ptr e) {
+            error = e;
+            finished = true;
+        });
+        run_until([&] { return finished; });
+        if (error) {
+            std::rethrow_exception(error);
+        }
+    }
+
+    // A store call on the writer thread, answered on the test's io_context.
+    template <class F>
+    auto store_call(F f) {
+        using R = std::invoke_result_t<F&, store::Store&>;
+        std::optional<R> answer;
+        committer_->run(std::move(f),
+                        net::bind_executor(ioc_, [&answer](R r) { answer.emplace(std::move(r)); }));
+        run_until([&] { return answer.has_value(); });
+        EXPECT_TRUE(answer && answer->has_value())
+            << (answer && !*answer ? answer->error().message : "");
+        return std::move(answer->value());
+    }
+
+    std::int64_t accept(const std::string& action, const std::string& app, const std::string& args,
+                        std::optional<std::string> debounce_key = {},
+                        std::optional<std::chrono::milliseconds> debounce = {}) {
+        store::NewDelivery d;
+        d.id = "delivery-" + std::to_string(++deliveries_);
+        d.provider = "github";
+        d.event = "push";
+        d.repo = "acme/shop";
+        d.received_at = clock_.now();
+        d.status = "queued";
+        d.payload = "{}";
+        d.event_json = "{}";
+        d.verdicts_json = "[]";
+        d.config_fingerprint = "test";
+        store::NewJob j;
+        j.rule = "rule";
+        j.action = action;
+        j.app = app;
+        j.args_json = args;
+        j.debounce_key = std::move(debounce_key);
+        j.debounce = debounce;
+        auto r = store_call([d, j](store::Store& s) { return s.accept(d, {j}); });
+        EXPECT_EQ(r.job_ids.size(), 1U);
+        return r.job_ids.empty() ? 0 : r.job_ids.front();
+    }
+
+    store::Job job(std::int64_t id) {
+        auto j = store_call([id](store::Store& s) { return s.get_job(id); });
+        EXPECT_TRUE(j.has_value()) << "no job " << id;
+        return j ? *j : store::Job{};
+    }
+
+    // Claims what is due, starts it, and waits until every started job has finished.
+    std::size_t poll_and_settle() {
+        const auto started = await(executor().poll());
+        await(executor().wait_idle());
+        return started;
+    }
+
+    store::TempDir dir_;
+    testing::FakeClock clock_{utc("2026-01-07T10:00:00Z")};  // a Wednesday
+    std::unique_ptr<store::GroupCommitter> committer_;
+    testing::FakeApi api_;
+    ExecutorOptions options_;
+    net::io_context ioc_;
+    std::unique_ptr<Executor> executor_;
+    int deliveries_ = 0;
+};
+
+using FakeCall = testing::FakeApi::Call;
+
+TEST_F(ExecutorTest, DeployCallsManualDeployWithTheBranchAndEndsDone) {
+    const auto id = accept("deploy", "shop-staging", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    ASSERT_EQ(api_.calls.size(), 1U);
+    EXPECT_EQ(api_.calls[0], (FakeCall{"manual_deploy", "shop-staging", "main"}));
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_EQ(j.attempts, 1);
+    EXPECT_EQ(j.note, "deployment dep-1 queued");
+    EXPECT_EQ(executor().metrics().jobs(rules::ActionKind::deploy, Outcome::done), 1U);
+    EXPECT_EQ(executor().metrics().calls(ApiCall::manual_deploy, 200), 1U);
+}
+
+TEST_F(ExecutorTest, ReviewAppCallsManualReviewAppWithThePrNumber) {
+    const auto id = accept("review_app", "shop-staging", R"({"branch":"feature","pr_number":12})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    ASSERT_EQ(api_.calls.size(), 1U);
+    EXPECT_EQ(api_.calls[0], (FakeCall{"manual_review_app", "shop-staging", "12"}));
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_EQ(j.note, "review app shop-staging-pr12 requested for PR #12");
+}
+
+TEST_F(ExecutorTest, DeleteReviewAppDeletesThePrsReviewApp) {
+    scalingo::ReviewApp other;
+    other.app_name = "shop-staging-pr3";
+    other.pull_request = scalingo::PullRequest{};
+    other.pull_request->number = 3;
+    scalingo::ReviewApp target;
+    target.app_name = "shop-staging-pr7";
+    target.pull_request = scalingo::PullRequest{};
+    target.pull_request->number = 7;
+    api_.review_apps_by_parent["shop-staging"] = {other, target};
+
+    const auto id = accept("delete_review_app", "shop-staging", R"({"pr_number":7})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    ASSERT_EQ(api_.calls.size(), 2U);
+    EXPECT_EQ(api_.calls[0], (FakeCall{"review_apps", "shop-staging", ""}));
+    EXPECT_EQ(api_.calls[1], (FakeCall{"delete_app", "shop-staging-pr7", ""}));
+    ASSERT_EQ(api_.review_apps_by_parent["shop-staging"].size(), 1U);
+    EXPECT_EQ(api_.review_apps_by_parent["shop-staging"][0].app_name, "shop-staging-pr3");
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_EQ(j.note, "deleted review app shop-staging-pr7 (PR #7)");
+}
+
+TEST_F(ExecutorTest, DeleteReviewAppFindsTheAppByNameWithoutPullRequestData) {
+    scalingo::ReviewApp target;
+    target.app_name = "shop-staging-pr9";
+    api_.review_apps_by_parent["shop-staging"] = {target};
+    const auto id = accept("delete_review_app", "shop-staging", R"({"pr_number":9})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.count("delete_app"), 1U);
+    EXPECT_EQ(job(id).state, "done");
+}
+
+TEST_F(ExecutorTest, DeleteReviewAppWithNoneFoundIsDoneWithANote) {
+    const auto id = accept("delete_review_app", "shop-staging", R"({"pr_number":5})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.count("review_apps"), 1U);
+    EXPECT_EQ(api_.count("delete_app"), 0U);
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_EQ(j.note, "no review app for PR #5; nothing to delete");
+}
+
+TEST_F(ExecutorTest, RunsOneJobPerAppAtATimeAndAppsInParallel) {
+    const auto a1 = accept("deploy", "app-a", R"({"branch":"one"})");
+    const auto a2 = accept("deploy", "app-a", R"({"branch":"two"})");
+    const auto b1 = accept("deploy", "app-b", R"({"branch":"main"})");
+    api_.hold();
+
+    EXPECT_EQ(await(executor().poll()), 2U);
+    run_until([&] { return api_.held() == 2; });
+    // Both apps are in flight together; app-a's second job waits for its first.
+    EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "app-a", "one"},
+                                                 {"manual_deploy", "app-b", "main"}}));
+    EXPECT_EQ(await(executor().poll()), 0U);
+    EXPECT_EQ(job(a2).state, "pending");
+    EXPECT_EQ(job(a1).state, "running");
+
+    api_.release();
+    await(executor().wait_idle());
+    EXPECT_EQ(job(a1).state, "done");
+    EXPECT_EQ(job(b1).state, "done");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.calls.back(), (FakeCall{"manual_deploy", "app-a", "two"}));
+    EXPECT_EQ(job(a2).state, "done");
+}
+
+TEST_F(ExecutorTest, ClaimsNoMoreThanMaxConcurrency) {
+    options_.max_concurrency = 2;
+    accept("deploy", "app-a", R"({"branch":"main"})");
+    accept("deploy", "app-b", R"({"branch":"main"})");
+    accept("deploy", "app-c", R"({"branch":"main"})");
+    api_.hold();
+    EXPECT_EQ(await(executor().poll()), 2U);
+    EXPECT_EQ(await(executor().poll()), 0U);
+    run_until([&] { return api_.held() == 2; });
+    api_.release();
+    await(executor().wait_idle());
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.count("manual_deploy"), 3U);
+}
+
+TEST_F(ExecutorTest, ServerErrorIsRescheduledWithBackoffThenSucceeds) {
+    api_.fail_next("manual_deploy", testing::FakeApi::http_error(500, "500 Internal Server Error"));
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    const auto t0 = clock_.now();
+    EXPECT_EQ(poll_and_settle(), 1U);
+    auto j = job(id);
+    EXPECT_EQ(j.state, "pending");
+    EXPECT_EQ(j.attempts, 1);
+    EXPECT_EQ(j.last_error, "500 Internal Server Error");
+    EXPECT_GE(j.next_attempt_at, t0);
+    EXPECT_LE(j.next_attempt_at, t0 + seconds(1));  // initial_backoff caps the first jitter
+    if (j.next_attempt_at > clock_.now()) {
+        EXPECT_EQ(poll_and_settle(), 0U);
+    }
+    clock_.set_wall(j.next_attempt_at);
+    EXPECT_EQ(poll_and_settle(), 1U);
+    j = job(id);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_EQ(j.attempts, 2);
+    EXPECT_EQ(api_.count("manual_deploy"), 2U);
+    EXPECT_EQ(executor().metrics().jobs(rules::ActionKind::deploy, Outcome::rescheduled), 1U);
+    EXPECT_EQ(executor().metrics().calls(ApiCall::manual_deploy, 500), 1U);
+}
+
+TEST_F(ExecutorTest, TooManyRequestsHonoursRetryAfter) {
+    auto e = testing::FakeApi::http_error(429, "429 Too Many Requests");
+    e.retry_after = seconds(30);
+    api_.fail_next("manual_deploy", e);
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    const auto t0 = clock_.now();
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(job(id).next_attempt_at, t0 + seconds(30));
+    clock_.advance(seconds(29));
+    EXPECT_EQ(poll_and_settle(), 0U);
+    clock_.advance(seconds(1));
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(job(id).state, "done");
+}
+
+TEST_F(ExecutorTest, NotFoundFailsAfterOneAttemptAndRetrySucceeds) {
+    api_.fail_next("manual_deploy", testing::FakeApi::http_error(404, "404 Not Found: app"));
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    auto j = job(id);
+    EXPECT_EQ(j.state, "failed");
+    EXPECT_EQ(j.attempts, 1);
+    EXPECT_EQ(j.last_error, "404 Not Found: app");
+    EXPECT_EQ(poll_and_settle(), 0U);  // dead letter: not picked up again
+
+    const auto now = clock_.now();
+    store_call([id, now](store::Store& s) { return s.retry(id, now); });
+    EXPECT_EQ(poll_and_settle(), 1U);
+    j = job(id);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_EQ(api_.count("manual_deploy"), 2U);
+}
+
+TEST_F(ExecutorTest, ExhaustedAttemptsFailWithTheLastError) {
+    options_.retry.max_attempts = 3;
+    api_.fail_next("manual_deploy", testing::FakeApi::http_error(502, "first"));
+    api_.fail_next("manual_deploy", testing::FakeApi::http_error(500, "second"));
+    api_.fail_next("manual_deploy", testing::FakeApi::http_error(503, "third"));
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        clock_.set_wall(std::max(clock_.now(), job(id).next_attempt_at));
+        EXPECT_EQ(poll_and_settle(), 1U) << "attempt " << attempt;
+    }
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "failed");
+    EXPECT_EQ(j.attempts, 3);
+    EXPECT_EQ(j.last_error, "third");
+    EXPECT_EQ(executor().metrics().jobs(rules::ActionKind::deploy, Outcome::failed), 1U);
+}
+
+TEST_F(ExecutorTest, DebounceRunsOnlyTheLastJobAfterTheQuietPeriod) {
+    const auto key = std::string("deploy:shop:main");
+    const std::chrono::milliseconds quiet = seconds(30);
+    const auto first = accept("deploy", "shop", R"({"branch":"main"})", key, quiet);
+    clock_.advance(seconds(5));
+    const auto second = accept("deploy", "shop", R"({"branch":"main"})", key, quiet);
+    clock_.advance(seconds(5));
+    const auto last = accept("deploy", "shop", R"({"branch":"main"})", key, quiet);
+
+    clock_.advance(seconds(29));
+    EXPECT_EQ(poll_and_settle(), 0U);
+    clock_.advance(seconds(1));
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.count("manual_deploy"), 1U);
+    EXPECT_EQ(job(last).state, "done");
+    EXPECT_EQ(job(last).attempts, 1);
+    EXPECT_EQ(job(first).attempts, 0);
+    EXPECT_EQ(job(second).attempts, 0);
+    EXPECT_EQ(job(first).note, "superseded by job " + std::to_string(second));
+    EXPECT_EQ(job(second).note, "superseded by job " + std::to_string(last));
+}
+
+config::FreezeWindow friday_evening(config::FreezeMode mode) {
+    config::FreezeWindow w;
+    w.days = {5};
+    w.from = std::chrono::hours(16);
+    w.to = std::chrono::hours(23) + std::chrono::minutes(59);
+    w.tz = "Europe/Paris";
+    w.mode = mode;
+    return w;
+}
+
+TEST_F(ExecutorTest, FreezeDeferHoldsTheDeployUntilTheWindowEnds) {
+    options_.freeze = {friday_evening(config::FreezeMode::defer)};
+    clock_.set_wall(utc("2026-01-09T15:30:00Z"));  // Friday 16:30 in Paris
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_TRUE(api_.calls.empty());
+    auto j = job(id);
+    EXPECT_EQ(j.state, "pending");
+    EXPECT_EQ(j.attempts, 0);
+    EXPECT_EQ(j.next_attempt_at, utc("2026-01-09T22:59:00Z"));
+    EXPECT_EQ(j.note,
+              "deferred: freeze window fri 16:00-23:59 Europe/Paris until 2026-01-09T22:59:00Z");
+
+    clock_.set_wall(utc("2026-01-09T22:58:59Z"));
+    EXPECT_EQ(poll_and_settle(), 0U);
+    clock_.set_wall(utc("2026-01-09T22:59:00Z"));
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.count("manual_deploy"), 1U);
+    EXPECT_EQ(job(id).state, "done");
+    EXPECT_EQ(executor().metrics().jobs(rules::ActionKind::deploy, Outcome::deferred), 1U);
+}
+
+TEST_F(ExecutorTest, FreezeSkipIsDoneWithANoteAndNoCall) {
+    options_.freeze = {friday_evening(config::FreezeMode::skip)};
+    clock_.set_wall(utc("2026-01-09T15:30:00Z"));
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_TRUE(api_.calls.empty());
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_EQ(j.attempts, 0);
+    EXPECT_EQ(j.note, "skipped: freeze window fri 16:00-23:59 Europe/Paris");
+}
+
+TEST_F(ExecutorTest, FreezeOnDeploysLeavesReviewAppsAlone) {
+    options_.freeze = {friday_evening(config::FreezeMode::skip)};
+    clock_.set_wall(utc("2026-01-09T15:30:00Z"));
+    const auto id = accept("review_app", "shop", R"({"pr_number":4})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.count("manual_review_app"), 1U);
+    EXPECT_EQ(job(id).state, "done");
+}
+
+TEST_F(ExecutorTest, JobLeftRunningByACrashRunsAfterRecovery) {
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    // The previous process claimed it and died before recording anything.
+    const auto now = clock_.now();
+    const auto claimed = store_call([now](store::Store& s) { return s.claim_runnable(now, 10); });
+    ASSERT_EQ(claimed.size(), 1U);
+    EXPECT_EQ(job(id).state, "running");
+    EXPECT_EQ(poll_and_settle(), 0U);
+
+    EXPECT_EQ(await(executor().recover()), 1);
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(job(id).state, "done");
+    EXPECT_EQ(api_.count("manual_deploy"), 1U);
+}
+
+TEST_F(ExecutorTest, BadArgumentsFailWithoutCallingScalingo) {
+    const auto id = accept("deploy", "shop", R"({"pr_number":3})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_TRUE(api_.calls.empty());
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "failed");
+    EXPECT_EQ(j.last_error, "deploy job without a branch");
+}
+
+TEST_F(ExecutorTest, RendersPrometheusLines) {
+    accept("deploy", "shop", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    std::string out;
+    executor().metrics().render_prometheus(out);
+    EXPECT_NE(out.find("linkpilot_jobs_total{action=\"deploy\",outcome=\"done\"} 1\n"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("linkpilot_scalingo_calls_total{call=\"manual_deploy\",status=\"200\"} 1\n"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("linkpilot_scalingo_call_seconds_bucket{le=\"0.1\"} 1\n"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("linkpilot_scalingo_call_seconds_count 1\n"), std::string::npos) << out;
+
+    const auto stats = store_call([](store::Store& s) { return s.stats(); });
+    std::string st;
+    render_store_stats(stats, clock_.now(), st);
+    EXPECT_NE(st.find("linkpilot_jobs{state=\"done\",action=\"deploy\"} 1\n"), std::string::npos)
+        << st;
+    EXPECT_NE(st.find("linkpilot_jobs_oldest_pending_seconds 0\n"), std::string::npos) << st;
+}
+
+TEST_F(ExecutorTest, RunLoopRunsJobsWhenNotifiedAndReturnsAfterStop) {
+    // A long idle sleep: only notify(), finished jobs and stop() wake the loop here.
+    options_.idle_poll = std::chrono::hours(1);
+    const auto first = accept("deploy", "shop", R"({"branch":"main"})");
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr& e) {
+        EXPECT_FALSE(e);
+        finished = true;
+    });
+    run_until([&] { return api_.count("manual_deploy") == 1 && job(first).state == "done"; });
+
+    const auto second = accept("review_app", "shop", R"({"pr_number":3})");
+    executor().notify();
+    run_until([&] { return job(second).state == "done"; });
+    EXPECT_EQ(api_.count("manual_review_app"), 1U);
+
+    executor().stop();
+    run_until([&] { return finished; });
+    EXPECT_EQ(executor().in_flight(), 0U);
+}
+
+TEST(Metrics_Unit, OldestPendingAgeIsNowMinusCreation) {
+    store::Stats stats;
+    const SysTime now{seconds(1000)};
+    stats.oldest_pending_created_at = now - std::chrono::milliseconds(12500);
+    std::string out;
+    render_store_stats(stats, now, out);
+    EXPECT_NE(out.find("linkpilot_jobs_oldest_pending_seconds 12.5\n"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace linkpilot::jobs
