@@ -1,0 +1,123 @@
+// `linkpilot serve`: wires the stages together (config -> store -> ingress -> jobs) and runs
+// them until SIGTERM/SIGINT (drain, exit 0). SIGHUP reloads the config.
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "common/clock.hpp"
+#include "config/load.hpp"
+#include "daemon/app/commands.hpp"
+#include "daemon/app/logging.hpp"
+#include "daemon/ingress/server.hpp"
+#include "daemon/store/group_commit.hpp"
+#include "daemon/store/sqlite_store.hpp"
+
+namespace linkpilot::app {
+
+namespace net = boost::asio;
+
+namespace {
+
+constexpr std::chrono::seconds kDrainTimeout{10};
+
+int inherited_listen_fd() {
+    // systemd socket activation (linkpilot.socket); without it this is -1.
+    int n = sd_listen_fds(1);
+    return n >= 1 ? SD_LISTEN_FDS_START : -1;
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& o) {
+    const auto path = resolve_config_path(o.config);
+    auto loaded = config::load_file(path);
+    if (!loaded) {
+        for (const auto& e : loaded.error()) {
+            std::cerr << e.to_string() << "\n";
+        }
+        std::cerr << "linkpilot: serve: invalid config " << path << "\n";
+        return kExitError;
+    }
+    auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
+    auto log = make_logger("linkpilot", cfg->log.format);
+    SystemClock clock;
+
+    if (!cfg->state.path) {
+        std::cerr << "linkpilot: serve: PostgreSQL state (state.url) is not supported yet\n";
+        return kExitError;
+    }
+    auto opened = store::open_sqlite({.path = *cfg->state.path});
+    if (!opened) {
+        std::cerr << "linkpilot: serve: cannot open the state store " << cfg->state.path->string()
+                  << ": " << opened.error().message << "\n";
+        return kExitError;
+    }
+    if (auto n = (*opened)->recover_running(clock.now()); n && *n > 0) {
+        log->warn("{} job(s) left running by an earlier stop are pending again (at-least-once)",
+                  *n);
+    }
+    store::GroupCommitter committer(std::move(*opened), clock);
+
+    net::io_context ioc(1);
+    ingress::Server server(ioc, committer, clock, log);
+    server.set_config(cfg, fingerprint_file(path));
+    auto bound = server.listen(inherited_listen_fd());
+    if (!bound) {
+        std::cerr << "linkpilot: serve: " << bound.error() << "\n";
+        committer.stop();
+        return kExitError;
+    }
+    server.start();
+    log->info("listening on {}://{}:{} (config {}, state {})", cfg->server.tls ? "https" : "http",
+              bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
+                                       : bound->address().to_string(),
+              bound->port(), path, cfg->state.path->string());
+    sd_notify(0, "READY=1\nSTATUS=accepting webhooks");
+
+    net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            for (;;) {
+                int sig = co_await signals.async_wait(net::use_awaitable);
+                if (sig == SIGHUP) {
+                    auto next = config::load_file(path);
+                    if (!next) {
+                        for (const auto& e : next.error()) {
+                            log->error("reload: {}", e.to_string());
+                        }
+                        log->error("reload: {} problem(s); the running config stays in force",
+                                   next.error().size());
+                        continue;
+                    }
+                    if (next->server.listen.to_string() != cfg->server.listen.to_string()) {
+                        log->warn("reload: server.listen changed; restart to apply it");
+                    }
+                    cfg = std::make_shared<const config::Config>(std::move(*next));
+                    server.set_config(cfg, fingerprint_file(path));
+                    log->info("reload: config {} applied ({})", path, config::summary(*cfg));
+                    continue;
+                }
+                log->info("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                sd_notify(0, "STOPPING=1");
+                co_await server.drain(kDrainTimeout);
+                signals.cancel();
+                ioc.stop();
+                co_return;
+            }
+        },
+        net::detached);
+
+    ioc.run();
+    committer.stop();
+    log->info("stopped");
+    return kExitOk;
+}
+
+}  // namespace linkpilot::app

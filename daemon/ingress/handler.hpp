@@ -1,0 +1,56 @@
+#pragma once
+
+// The webhook request handler (SPEC 3) as pure functions: a request and the config in, either
+// an immediate answer or a delivery to store durably. The session (server.cpp) does the I/O and
+// the store commit; these functions do no I/O, so unit tests call them directly.
+
+#include <boost/beast/http.hpp>
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "config/config.hpp"
+#include "daemon/store/store.hpp"
+
+namespace linkpilot::ingress {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+enum class Route { github, gitlab, healthz, readyz, metrics, not_found, method_not_allowed };
+
+// Which endpoint a request is for; a known path with the wrong method is method_not_allowed.
+Route route(http::verb method, std::string_view target);
+
+// A verified, parsed delivery and the jobs its rules produced, ready for the store.
+struct ToStore {
+    store::NewDelivery delivery;
+    std::vector<store::NewJob> jobs;
+};
+
+using Decision = std::variant<Response, ToStore>;
+
+// Handles POST /webhooks/{github,gitlab}: content type, event header, signature or token, JSON
+// (an object, at most 64 levels deep), normalisation, allowlist and rules. `fallback_id` names
+// the delivery when the forge sent no delivery id header.
+Decision decide_webhook(Route which, const Request& req, const config::Config& cfg,
+                        std::string_view config_fingerprint,
+                        std::chrono::system_clock::time_point now, std::string_view fallback_id);
+
+// 202 {"delivery": ID, "status": ..., "jobs": N}
+Response accepted(const Request& req, std::string_view delivery, std::string_view status,
+                  std::size_t jobs);
+// {"error": reason} with `status`.
+Response error_response(unsigned version, bool keep_alive, http::status status,
+                        std::string_view reason);
+Response text_response(const Request& req, http::status status, std::string body,
+                       std::string_view content_type);
+
+// Maximum JSON nesting accepted in a payload (SPEC 3).
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+}  // namespace linkpilot::ingress

@@ -1,0 +1,381 @@
+#include "daemon/ingress/server.hpp"
+
+#include <openssl/rand.h>
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "daemon/ingress/handler.hpp"
+
+namespace linkpilot::ingress {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+using namespace net::experimental::awaitable_operators;
+
+namespace {
+
+// Expected outcomes (end_of_stream, timeouts, resets) come back as values, not exceptions.
+constexpr auto kNoThrow = net::as_tuple(net::use_awaitable);
+// What a lingering close reads and throws away at most after an early error answer.
+constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
+
+std::string random_delivery_id() {
+    std::array<unsigned char, 16> bytes{};
+    RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+    static constexpr std::string_view kHex = "0123456789abcdef";
+    std::string out = "lp-";
+    for (auto b : bytes) {
+        out += kHex[b >> 4];
+        out += kHex[b & 0xF];
+    }
+    return out;
+}
+
+}  // namespace
+
+struct Server::Session {
+    beast::tcp_stream* tcp = nullptr;
+    bool idle = true;  // waiting for the first byte of a request
+};
+
+Server::Server(net::io_context& ioc, store::GroupCommitter& store, const Clock& clock,
+               std::shared_ptr<spdlog::logger> log, ServerOptions options)
+    : ioc_(ioc), store_(store), clock_(clock), log_(std::move(log)), options_(options) {}
+
+Server::~Server() = default;
+
+void Server::set_config(std::shared_ptr<const config::Config> cfg, std::string fingerprint) {
+    config_ = std::move(cfg);
+    fingerprint_ = std::move(fingerprint);
+}
+
+Expected<tcp::endpoint, std::string> Server::listen(int inherited_fd) {
+    const auto& server = config_->server;
+    boost::system::error_code ec;
+    if (server.tls) {
+        tls_.emplace(net::ssl::context::tls_server);
+        tls_->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                          net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                          net::ssl::context::no_tlsv1_1);
+        tls_->use_certificate_chain_file(server.tls->cert_file.string(), ec);
+        if (ec) {
+            return Unexpected{"cannot load TLS certificate " + server.tls->cert_file.string() +
+                              ": " + ec.message()};
+        }
+        tls_->use_private_key_file(server.tls->key_file.string(), net::ssl::context::pem, ec);
+        if (ec) {
+            return Unexpected{"cannot load TLS key " + server.tls->key_file.string() + ": " +
+                              ec.message()};
+        }
+    }
+    acceptor_.emplace(ioc_);
+    if (inherited_fd >= 0) {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        ::getsockname(inherited_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        acceptor_->assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), inherited_fd, ec);
+    } else {
+        auto address = net::ip::make_address(server.listen.host, ec);
+        tcp::endpoint ep{address, server.listen.port};
+        if (!ec) {
+            acceptor_->open(ep.protocol(), ec);
+        }
+        if (!ec) {
+            acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+            acceptor_->bind(ep, ec);
+        }
+        if (!ec) {
+            acceptor_->listen(net::socket_base::max_listen_connections, ec);
+        }
+    }
+    if (ec) {
+        return Unexpected{"cannot listen on " + server.listen.to_string() + ": " + ec.message()};
+    }
+    auto bound = acceptor_->local_endpoint(ec);
+    if (ec) {
+        return Unexpected{"cannot read the bound address: " + ec.message()};
+    }
+    return bound;
+}
+
+void Server::start() {
+    ready_ = true;
+    net::co_spawn(ioc_, accept_loop(), net::detached);
+}
+
+net::awaitable<void> Server::accept_loop() {
+    while (acceptor_ && acceptor_->is_open()) {
+        auto [ec, socket] = co_await acceptor_->async_accept(kNoThrow);
+        if (ec) {
+            if (ec == net::error::operation_aborted || !acceptor_->is_open()) {
+                co_return;
+            }
+            log_->warn("accept failed: {}", ec.message());
+            continue;
+        }
+        if (sessions_ >= options_.max_connections) {
+            // Bounded: refusing one connection beats exhausting file descriptors for all.
+            log_->warn("refusing a connection: {} already open", sessions_);
+            socket.close(ec);
+            continue;
+        }
+        ++sessions_;
+        metrics_.connection_opened();
+        net::co_spawn(
+            ioc_,
+            [this, s = std::move(socket)]() mutable -> net::awaitable<void> {
+                Session session;
+                live_.push_back(&session);
+                try {
+                    if (tls_) {
+                        beast::ssl_stream<beast::tcp_stream> stream(std::move(s), *tls_);
+                        session.tcp = &beast::get_lowest_layer(stream);
+                        session.tcp->expires_after(config_->server.request_timeout);
+                        auto [hec] = co_await stream.async_handshake(net::ssl::stream_base::server,
+                                                                     kNoThrow);
+                        if (!hec) {
+                            co_await serve(stream, session);
+                            session.tcp->expires_after(std::chrono::seconds(2));
+                            co_await stream.async_shutdown(kNoThrow);
+                        }
+                    } else {
+                        beast::tcp_stream stream(std::move(s));
+                        session.tcp = &stream;
+                        co_await serve(stream, session);
+                        boost::system::error_code ignored;
+                        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                    }
+                } catch (const std::exception& e) {
+                    log_->error("connection failed: {}", e.what());
+                }
+                std::erase(live_, &session);
+                --sessions_;
+                metrics_.connection_closed();
+            },
+            net::detached);
+    }
+}
+
+template <class Stream>
+net::awaitable<void> Server::serve(Stream& stream, Session& session) {
+    beast::flat_buffer buffer;
+    for (;;) {
+        // Read the config once per request: a reload between requests applies to the next.
+        const auto cfg = config_;
+        const auto timeout = cfg->server.request_timeout;
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+        parser.body_limit(cfg->server.max_body_bytes);
+        session.idle = buffer.size() == 0;
+        if (draining_ && session.idle) {
+            co_return;
+        }
+        // One deadline covers the header and the body: a trickling client is cut.
+        session.tcp->expires_after(timeout);
+        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+        session.idle = false;
+        auto answer = [&](Response res) -> net::awaitable<bool> {
+            metrics_.answer(res.result_int());
+            session.tcp->expires_after(timeout);
+            auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
+            co_return !wec && res.keep_alive();
+        };
+        // After answering before the request was read, a plain close with unread bytes makes
+        // the kernel send a reset that can destroy our answer before the client reads it, so
+        // stop sending and discard what is still coming, briefly and within a byte budget.
+        auto linger = [&]() -> net::awaitable<void> {
+            boost::system::error_code ignored;
+            session.tcp->socket().shutdown(tcp::socket::shutdown_send, ignored);
+            session.tcp->expires_after(std::chrono::seconds(1));
+            std::array<char, 16384> sink{};
+            for (std::size_t total = 0; total < kLingerBytes;) {
+                auto [rec, rn] = co_await session.tcp->async_read_some(net::buffer(sink), kNoThrow);
+                if (rec) {
+                    break;
+                }
+                total += rn;
+            }
+        };
+        if (ec == http::error::header_limit) {
+            co_await answer(error_response(11, false, http::status::request_header_fields_too_large,
+                                           "request headers exceed 64 KiB"));
+            co_await linger();
+            co_return;
+        }
+        if (ec == http::error::body_limit) {
+            // Beast checks Content-Length against the limit while parsing the header.
+            co_await answer(error_response(11, false, http::status::payload_too_large,
+                                           "body exceeds server.max_body_bytes (" +
+                                               std::to_string(cfg->server.max_body_bytes) +
+                                               " bytes)"));
+            co_await linger();
+            co_return;
+        }
+        if (ec) {
+            co_return;  // closed, timed out, reset or garbage: nothing to answer
+        }
+        const auto started = clock_.steady_now();
+        const auto& head = parser.get();
+        if (auto len = parser.content_length(); len && *len > cfg->server.max_body_bytes) {
+            co_await answer(error_response(head.version(), false, http::status::payload_too_large,
+                                           "body exceeds server.max_body_bytes (" +
+                                               std::to_string(cfg->server.max_body_bytes) +
+                                               " bytes)"));
+            co_await linger();
+            co_return;
+        }
+        if (!parser.is_done()) {
+            if (beast::iequals(head[http::field::expect], "100-continue")) {
+                http::response<http::empty_body> cont{http::status::continue_, head.version()};
+                co_await http::async_write(stream, cont, kNoThrow);
+            }
+            auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+            if (bec == http::error::body_limit) {
+                co_await answer(error_response(head.version(), false,
+                                               http::status::payload_too_large,
+                                               "body exceeds server.max_body_bytes"));
+                co_await linger();
+                co_return;
+            }
+            if (bec) {
+                co_return;
+            }
+        }
+        Request req = parser.release();
+        Response res = co_await handle(req);
+        if (draining_) {
+            res.keep_alive(false);
+        }
+        bool again = co_await answer(std::move(res));
+        metrics_.latency(std::chrono::duration<double>(clock_.steady_now() - started).count());
+        if (!again) {
+            co_return;
+        }
+    }
+}
+
+net::awaitable<Response> Server::handle(Request& req) {
+    auto which = route(req.method(), req.target());
+    switch (which) {
+        case Route::healthz:
+            co_return text_response(req, http::status::ok, R"({"status":"ok"})",
+                                    "application/json");
+        case Route::readyz:
+            if (ready_ && !draining_) {
+                co_return text_response(req, http::status::ok, R"({"status":"ready"})",
+                                        "application/json");
+            }
+            co_return error_response(req.version(), req.keep_alive(),
+                                     http::status::service_unavailable,
+                                     draining_ ? "draining" : "not ready");
+        case Route::metrics: {
+            std::string body;
+            metrics_.render(body);
+            if (on_metrics_) {
+                on_metrics_(body);
+            }
+            co_return text_response(req, http::status::ok, std::move(body),
+                                    "text/plain; version=0.0.4");
+        }
+        case Route::not_found:
+            co_return error_response(req.version(), req.keep_alive(), http::status::not_found,
+                                     "no such endpoint");
+        case Route::method_not_allowed: {
+            auto res = error_response(req.version(), req.keep_alive(),
+                                      http::status::method_not_allowed, "method not allowed");
+            res.set(http::field::allow, req.target().starts_with("/webhooks/") ? "POST" : "GET");
+            co_return res;
+        }
+        case Route::github:
+        case Route::gitlab:
+            break;
+    }
+    const auto cfg = config_;  // keeps this request's config alive across a reload
+    const std::string provider = which == Route::github ? "github" : "gitlab";
+    auto decision =
+        decide_webhook(which, req, *cfg, fingerprint_, clock_.now(), random_delivery_id());
+    if (auto* res = std::get_if<Response>(&decision)) {
+        // The reason never holds a secret: verify.cpp reports only what was wrong.
+        log_->warn("{} webhook rejected with {}: {}", provider, res->result_int(), res->body());
+        co_return std::move(*res);
+    }
+    auto& to_store = std::get<ToStore>(decision);
+    const auto id = to_store.delivery.id;
+    const auto event = to_store.delivery.event;
+    const auto status = to_store.delivery.status;
+    const auto repo = to_store.delivery.repo;
+    const auto jobs = to_store.jobs.size();
+
+    net::steady_timer deadline(co_await net::this_coro::executor);
+    deadline.expires_after(cfg->server.request_timeout);
+    auto outcome =
+        co_await (store_.accept(std::move(to_store.delivery), std::move(to_store.jobs)) ||
+                  deadline.async_wait(net::use_awaitable));
+    if (outcome.index() == 1) {
+        log_->error("delivery {}: the state store did not commit within {} ms; answering 503", id,
+                    cfg->server.request_timeout.count());
+        co_return error_response(req.version(), req.keep_alive(), http::status::service_unavailable,
+                                 "state store too slow; redeliver later");
+    }
+    auto& result = std::get<0>(outcome);
+    if (!result) {
+        log_->error("delivery {}: cannot store it ({}): {}; answering 503", id,
+                    store::to_string(result.error().kind), result.error().message);
+        metrics_.delivery(provider, event, "unavailable");
+        co_return error_response(req.version(), req.keep_alive(), http::status::service_unavailable,
+                                 "state store unavailable: " + result.error().message);
+    }
+    if (result->duplicate) {
+        log_->info("delivery {} ({} {} {}): duplicate, ignored", id, provider, event, repo);
+        metrics_.delivery(provider, event, "duplicate");
+        co_return accepted(req, id, "duplicate", 0);
+    }
+    log_->info("delivery {} ({} {} {}): {}, {} job(s)", id, provider, event, repo, status, jobs);
+    metrics_.delivery(provider, event, status);
+    if (jobs > 0 && on_jobs_queued_) {
+        on_jobs_queued_();
+    }
+    co_return accepted(req, id, status, jobs);
+}
+
+net::awaitable<void> Server::drain(std::chrono::milliseconds timeout) {
+    draining_ = true;
+    boost::system::error_code ec;
+    if (acceptor_) {
+        acceptor_->close(ec);
+    }
+    for (auto* s : live_) {
+        if (s->idle && s->tcp != nullptr) {
+            s->tcp->socket().shutdown(tcp::socket::shutdown_both, ec);
+            s->tcp->cancel();
+        }
+    }
+    net::steady_timer timer(co_await net::this_coro::executor);
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (sessions_ > 0 && std::chrono::steady_clock::now() < until) {
+        timer.expires_after(std::chrono::milliseconds(10));
+        co_await timer.async_wait(kNoThrow);
+    }
+    if (sessions_ > 0) {
+        log_->warn("drain: {} connection(s) still open after {} ms; closing them", sessions_,
+                   timeout.count());
+        for (auto* s : live_) {
+            if (s->tcp != nullptr) {
+                s->tcp->socket().close(ec);
+            }
+        }
+    }
+}
+
+}  // namespace linkpilot::ingress

@@ -1,0 +1,86 @@
+#pragma once
+
+// The HTTP/1.1 ingress (SPEC 3) on Boost.Beast with awaitable coroutines: keep-alive, one
+// request at a time per connection (pipelining-safe), a deadline on every read and write,
+// header and body caps checked before reading, a bound on open connections, optional TLS.
+// A webhook is answered 202 only once its delivery and jobs are committed (GroupCommitter).
+
+#include <spdlog/logger.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/clock.hpp"
+#include "common/expected.hpp"
+#include "config/config.hpp"
+#include "daemon/ingress/handler.hpp"
+#include "daemon/ingress/metrics.hpp"
+#include "daemon/store/group_commit.hpp"
+
+namespace linkpilot::ingress {
+
+struct ServerOptions {
+    std::size_t max_connections = 1024;
+    std::size_t max_header_bytes = 64 * 1024;  // SPEC 3: 431 beyond
+};
+
+class Server {
+  public:
+    Server(boost::asio::io_context& ioc, store::GroupCommitter& store, const Clock& clock,
+           std::shared_ptr<spdlog::logger> log, ServerOptions options = {});
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // The config in force; swapped whole on reload (the ingress thread only).
+    void set_config(std::shared_ptr<const config::Config> cfg, std::string fingerprint);
+    // Called after each delivery that queued jobs (wakes the job executor).
+    void on_jobs_queued(std::function<void()> fn) { on_jobs_queued_ = std::move(fn); }
+    // Extra /metrics text (executor, store).
+    void on_metrics(std::function<void(std::string&)> fn) { on_metrics_ = std::move(fn); }
+
+    // Binds the configured address (or takes an inherited listening socket when `fd` >= 0) and
+    // loads TLS files; returns the bound endpoint.
+    Expected<boost::asio::ip::tcp::endpoint, std::string> listen(int inherited_fd = -1);
+    // Starts accepting (on the io_context).
+    void start();
+    // SIGTERM: /readyz answers 503, the listener closes, idle keep-alive connections are
+    // closed, in-flight requests finish; completes when none is left or `timeout` passes.
+    boost::asio::awaitable<void> drain(std::chrono::milliseconds timeout);
+
+    [[nodiscard]] bool ready() const { return ready_; }
+    [[nodiscard]] const Metrics& metrics() const { return metrics_; }
+
+  private:
+    struct Session;
+    boost::asio::awaitable<void> accept_loop();
+    template <class Stream>
+    boost::asio::awaitable<void> serve(Stream& stream, Session& session);
+    boost::asio::awaitable<Response> handle(Request& req);
+
+    boost::asio::io_context& ioc_;
+    store::GroupCommitter& store_;
+    const Clock& clock_;
+    std::shared_ptr<spdlog::logger> log_;
+    ServerOptions options_;
+    std::shared_ptr<const config::Config> config_;
+    std::string fingerprint_;
+    std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+    std::optional<boost::asio::ssl::context> tls_;
+    std::function<void()> on_jobs_queued_;
+    std::function<void(std::string&)> on_metrics_;
+    Metrics metrics_;
+    bool ready_ = false;
+    bool draining_ = false;
+    std::size_t sessions_ = 0;
+    // Sessions waiting for a request (idle keep-alive), closed at once by drain().
+    std::vector<Session*> live_;
+};
+
+}  // namespace linkpilot::ingress
