@@ -2,19 +2,25 @@
 // them until SIGTERM/SIGINT (drain, exit 0). SIGHUP reloads the config.
 #include <systemd/sd-daemon.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <iostream>
+#include <random>
 
 #include "common/clock.hpp"
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
 #include "daemon/app/logging.hpp"
 #include "daemon/ingress/server.hpp"
+#include "daemon/jobs/executor.hpp"
+#include "daemon/jobs/metrics.hpp"
+#include "daemon/scalingo/client.hpp"
 #include "daemon/store/group_commit.hpp"
 #include "daemon/store/sqlite_store.hpp"
 
@@ -58,15 +64,34 @@ int run_serve(const ServeOptions& o) {
                   << ": " << opened.error().message << "\n";
         return kExitError;
     }
-    if (auto n = (*opened)->recover_running(clock.now()); n && *n > 0) {
-        log->warn("{} job(s) left running by an earlier stop are pending again (at-least-once)",
-                  *n);
-    }
     store::GroupCommitter committer(std::move(*opened), clock);
 
+    // One I/O thread runs the ingress, the job executor and the Scalingo client (the client is
+    // not thread-safe, and the executor's strand lives on this context); SQLite runs on the
+    // committer's own thread.
     net::io_context ioc(1);
+    auto client = scalingo::make_client(cfg->scalingo, clock, ioc.get_executor(), log);
+    if (!client) {
+        std::cerr << "linkpilot: serve: scalingo: " << client.error() << "\n";
+        committer.stop();
+        return kExitError;
+    }
+    jobs::Executor executor(committer, **client, clock,
+                            jobs::executor_options_from(*cfg, std::random_device{}()), log,
+                            ioc.get_executor());
+
     ingress::Server server(ioc, committer, clock, log);
     server.set_config(cfg, fingerprint_file(path));
+    server.on_jobs_queued([&executor] { executor.notify(); });
+    // Runs on the I/O thread, like the executor's strand, so its counters are read in place.
+    server.on_metrics([&](std::string& out) -> net::awaitable<void> {
+        executor.metrics().render_prometheus(out);
+        auto stats_op = committer.run([](store::Store& s) { return s.stats(); });
+        auto stats = co_await std::move(stats_op);
+        if (stats) {
+            jobs::render_store_stats(*stats, clock.now(), out);
+        }
+    });
     auto bound = server.listen(inherited_listen_fd());
     if (!bound) {
         std::cerr << "linkpilot: serve: " << bound.error() << "\n";
@@ -78,6 +103,31 @@ int run_serve(const ServeOptions& o) {
               bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
                                        : bound->address().to_string(),
               bound->port(), path, cfg->state.path->string());
+    log->info("scalingo: {}{}", cfg->scalingo.api_url,
+              cfg->scalingo.dry_run ? " (dry run: calls are logged, not made)" : "");
+
+    // The executor's run() ends after stop() and its drain; `jobs_done` lets the signal
+    // handler wait for that before stopping the loop.
+    bool jobs_finished = false;
+    net::steady_timer jobs_done(ioc);
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            if (auto n = co_await executor.recover(); n > 0) {
+                log->warn(
+                    "{} job(s) left running by an earlier stop are pending again "
+                    "(at-least-once)",
+                    n);
+            }
+            co_await executor.run();
+        },
+        [&](const std::exception_ptr& e) {
+            if (e) {
+                log->critical("jobs: the executor stopped on an internal error");
+            }
+            jobs_finished = true;
+            jobs_done.cancel();
+        });
     sd_notify(0, "READY=1\nSTATUS=accepting webhooks");
 
     net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
@@ -99,14 +149,25 @@ int run_serve(const ServeOptions& o) {
                     if (next->server.listen.to_string() != cfg->server.listen.to_string()) {
                         log->warn("reload: server.listen changed; restart to apply it");
                     }
+                    if (next->scalingo.api_url != cfg->scalingo.api_url ||
+                        next->scalingo.auth_url != cfg->scalingo.auth_url ||
+                        next->scalingo.dry_run != cfg->scalingo.dry_run) {
+                        log->warn("reload: scalingo settings changed; restart to apply them");
+                    }
                     cfg = std::make_shared<const config::Config>(std::move(*next));
                     server.set_config(cfg, fingerprint_file(path));
+                    executor.reconfigure(*cfg);
                     log->info("reload: config {} applied ({})", path, config::summary(*cfg));
                     continue;
                 }
                 log->info("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
                 sd_notify(0, "STOPPING=1");
                 co_await server.drain(kDrainTimeout);
+                executor.stop();
+                while (!jobs_finished) {
+                    jobs_done.expires_after(std::chrono::hours(1));
+                    co_await jobs_done.async_wait(net::as_tuple(net::use_awaitable));
+                }
                 signals.cancel();
                 ioc.stop();
                 co_return;

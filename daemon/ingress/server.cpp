@@ -283,7 +283,7 @@ net::awaitable<Response> Server::handle(Request& req) {
             std::string body;
             metrics_.render(body);
             if (on_metrics_) {
-                on_metrics_(body);
+                co_await on_metrics_(body);
             }
             co_return text_response(req, http::status::ok, std::move(body),
                                     "text/plain; version=0.0.4");

@@ -43,7 +43,9 @@ class Server {
     // Called after each delivery that queued jobs (wakes the job executor).
     void on_jobs_queued(std::function<void()> fn) { on_jobs_queued_ = std::move(fn); }
     // Extra /metrics text (executor, store).
-    void on_metrics(std::function<void(std::string&)> fn) { on_metrics_ = std::move(fn); }
+    void on_metrics(std::function<boost::asio::awaitable<void>(std::string&)> fn) {
+        on_metrics_ = std::move(fn);
+    }
 
     // Binds the configured address (or takes an inherited listening socket when `fd` >= 0) and
     // loads TLS files; returns the bound endpoint.
@@ -74,7 +76,7 @@ class Server {
     std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
     std::optional<boost::asio::ssl::context> tls_;
     std::function<void()> on_jobs_queued_;
-    std::function<void(std::string&)> on_metrics_;
+    std::function<boost::asio::awaitable<void>(std::string&)> on_metrics_;
     Metrics metrics_;
     bool ready_ = false;
     bool draining_ = false;

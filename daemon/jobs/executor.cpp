@@ -120,6 +120,16 @@ void Executor::stop() {
     });
 }
 
+void Executor::reconfigure(const config::Config& cfg) {
+    net::post(strand_, [this, next = executor_options_from(cfg, options_.seed)]() mutable {
+        next.idle_poll = options_.idle_poll;
+        next.drain_timeout = options_.drain_timeout;
+        options_ = std::move(next);
+        notified_ = true;  // a larger cap or a lifted freeze may make jobs runnable now
+        wakeup_.cancel();
+    });
+}
+
 awaitable<std::size_t> Executor::do_poll() {
     const std::size_t cap = std::max<std::size_t>(options_.max_concurrency, 1);
     if (stopping_ || in_flight_ + claiming_ >= cap) {

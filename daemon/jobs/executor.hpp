@@ -88,6 +88,9 @@ class Executor {
     void notify();
     // Thread-safe. Ends run() (after its drain); jobs not yet claimed stay pending.
     void stop();
+    // Thread-safe. A reloaded config: its concurrency, retry policy and freeze windows apply to
+    // jobs claimed from now on (jobs in flight finish under the old ones).
+    void reconfigure(const config::Config& cfg);
 
     // Strand only (tests read it after wait_idle()).
     [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
