@@ -78,6 +78,19 @@ bool is_stale_connection_error(const boost::system::error_code& ec) {
            ec == net::error::connection_aborted || ec == ssl::error::stream_truncated;
 }
 
+// Where an operator goes next when the chain, not the name, is the problem.
+std::string trust_hint(long verify) {
+    switch (verify) {
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+            return " (set scalingo.ca_file to trust a private CA)";
+        default:
+            return "";
+    }
+}
+
 }  // namespace
 
 struct HttpTransport::Connection {
@@ -418,17 +431,18 @@ HttpTransport::connect(const Origin& origin, Clock::time_point deadline) {
         const long verify = SSL_get_verify_result(native);
         if (verify != X509_V_OK) {
             // A certificate problem does not heal by retrying: fail the call clearly.
-            co_return Unexpected{
-                transport_error("TLS certificate of " + origin.authority() +
-                                    " rejected: " + X509_verify_cert_error_string(verify),
-                                ErrorKind::fatal)};
+            co_return Unexpected{transport_error(
+                "TLS certificate verification failed for " + origin.authority() + ": " +
+                    X509_verify_cert_error_string(verify) + trust_hint(verify),
+                ErrorKind::fatal)};
         }
         if (hec.category() == net::error::get_ssl_category() &&
             ERR_GET_REASON(static_cast<unsigned long>(hec.value())) ==
                 SSL_R_CERTIFICATE_VERIFY_FAILED) {
-            co_return Unexpected{transport_error(
-                "TLS certificate of " + origin.authority() + " rejected: does not match host name",
-                ErrorKind::fatal)};
+            co_return Unexpected{transport_error("TLS certificate verification failed for " +
+                                                     origin.authority() +
+                                                     ": certificate does not match the host name",
+                                                 ErrorKind::fatal)};
         }
         co_return Unexpected{
             transport_error("TLS handshake with " + origin.authority() + ": " + hec.message())};
