@@ -105,6 +105,11 @@ Process::~Process() {
     if (pid_ > 0 && !exit_code_) {
         kill();
     }
+    // Output files only; keep them when asked, to read a failed test's logs.
+    if (std::getenv("LINKPILOT_KEEP_TEST_LOGS") == nullptr) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
 }
 
 bool Process::reap(bool block) {

@@ -2,7 +2,6 @@
 // signature or token, each SPEC 3 error row, dedupe, and a SIGKILL in the middle of a stream of
 // deliveries. The daemon is the real binary; the test reads its state file afterwards.
 #include <gtest/gtest.h>
-#include <openssl/hmac.h>
 
 #include <array>
 #include <atomic>
@@ -22,6 +21,7 @@
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/webhooks.hpp"
 
 namespace linkpilot {
 namespace {
@@ -33,20 +33,6 @@ using testing::Process;
 constexpr std::string_view kSecret1 = "old-secret-1";
 constexpr std::string_view kSecret2 = "new-secret-2";
 constexpr std::string_view kGitlabToken = "gitlab-token-xyz";
-
-std::string hex_hmac(std::string_view secret, std::string_view body) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(body.data()), body.size(), md, &len);
-    static constexpr std::string_view kHex = "0123456789abcdef";
-    std::string out = "sha256=";
-    for (unsigned int i = 0; i < len; ++i) {
-        out += kHex[md[i] >> 4];
-        out += kHex[md[i] & 0xF];
-    }
-    return out;
-}
 
 // A daemon on 127.0.0.1:0 with its own state directory.
 class Daemon {
@@ -90,7 +76,7 @@ class Daemon {
         return post("/webhooks/github", body,
                     {{"X-GitHub-Event", event},
                      {"X-GitHub-Delivery", id},
-                     {"X-Hub-Signature-256", hex_hmac(secret, body)}});
+                     {"X-Hub-Signature-256", testing::github_signature(secret, body)}});
     }
 
     HttpResult gitlab(const std::string& event, const std::string& body,
@@ -231,10 +217,11 @@ TEST_F(Ingress_Errors, NestingDeeperThan64Is400) {
 }
 
 TEST_F(Ingress_Errors, MissingEventHeaderIs400) {
-    expect_error(daemon_->post("/webhooks/github", push_,
-                               {{"X-GitHub-Delivery", "e7"},
-                                {"X-Hub-Signature-256", hex_hmac(kSecret1, push_)}}),
-                 400, "missing X-GitHub-Event");
+    expect_error(
+        daemon_->post("/webhooks/github", push_,
+                      {{"X-GitHub-Delivery", "e7"},
+                       {"X-Hub-Signature-256", testing::github_signature(kSecret1, push_)}}),
+        400, "missing X-GitHub-Event");
 }
 
 TEST_F(Ingress_Errors, BodyOneByteOverTheLimitIs413) {
@@ -249,11 +236,12 @@ TEST_F(Ingress_Errors, BodyOneByteOverTheLimitIs413) {
 }
 
 TEST_F(Ingress_Errors, WrongContentTypeIs415) {
-    expect_error(daemon_->post("/webhooks/github", push_,
-                               {{"Content-Type", "text/plain"},
-                                {"X-GitHub-Event", "push"},
-                                {"X-Hub-Signature-256", hex_hmac(kSecret1, push_)}}),
-                 415, "Content-Type");
+    expect_error(
+        daemon_->post("/webhooks/github", push_,
+                      {{"Content-Type", "text/plain"},
+                       {"X-GitHub-Event", "push"},
+                       {"X-Hub-Signature-256", testing::github_signature(kSecret1, push_)}}),
+        415, "Content-Type");
 }
 
 TEST_F(Ingress_Errors, GithubFormEncodingIsAccepted) {
@@ -271,7 +259,7 @@ TEST_F(Ingress_Errors, GithubFormEncodingIsAccepted) {
                            {{"Content-Type", "application/x-www-form-urlencoded"},
                             {"X-GitHub-Event", "push"},
                             {"X-GitHub-Delivery", "e9"},
-                            {"X-Hub-Signature-256", hex_hmac(kSecret1, form)}});
+                            {"X-Hub-Signature-256", testing::github_signature(kSecret1, form)}});
     EXPECT_EQ(r.status, 202) << r.body;
     EXPECT_EQ(status_of(r).at("jobs").as_int64(), 1);
 }

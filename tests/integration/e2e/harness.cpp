@@ -1,0 +1,168 @@
+#include "tests/integration/e2e/harness.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "daemon/store/sqlite_store.hpp"
+#include "tests/support/webhooks.hpp"
+
+namespace linkpilot::testing {
+
+namespace json = boost::json;
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return done();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
+Simulator::Simulator(const std::filesystem::path& dir, const json::value& seed) {
+    std::filesystem::create_directories(dir);
+    const auto seed_file = dir / "seed.json";
+    std::ofstream(seed_file) << json::serialize(seed);
+    process_ = std::make_unique<Process>(
+        LINKPILOT_BINARY,
+        std::vector<std::string>{"simulate-scalingo", "--listen", "127.0.0.1:0", "--token",
+                                 std::string(kApiToken), "--seed", seed_file.string()});
+    port_ = process_->listening_port();
+    if (port_ == 0) {
+        throw std::runtime_error("simulator did not start: " + process_->stderr_text());
+    }
+}
+
+std::string Simulator::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+std::vector<json::object> Simulator::api_calls() const {
+    auto r = http_request("127.0.0.1", port_, "GET", "/_sim/calls");
+    std::vector<json::object> out;
+    if (r.status != 200) {
+        ADD_FAILURE() << "GET /_sim/calls: " << r.status << " " << r.error;
+        return out;
+    }
+    const auto calls = json::parse(r.body);
+    for (const auto& c : calls.as_array()) {
+        if (c.at("path").as_string() != "/v1/tokens/exchange") {
+            out.push_back(c.as_object());
+        }
+    }
+    return out;
+}
+
+json::object Simulator::state() const {
+    auto r = http_request("127.0.0.1", port_, "GET", "/_sim/state");
+    return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
+}
+
+void Simulator::fault(const json::object& spec) const {
+    auto r = http_request("127.0.0.1", port_, "POST", "/_sim/faults", json::serialize(spec),
+                          {{"Content-Type", "application/json"}});
+    ASSERT_LT(r.status, 300) << r.body << r.error;
+}
+
+HttpResult Simulator::api(const std::string& method, const std::string& target,
+                          const std::string& body) const {
+    const std::string basic = ":" + std::string(kApiToken);
+    std::string encoded(4 * ((basic.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                  reinterpret_cast<const unsigned char*>(basic.data()),
+                                  static_cast<int>(basic.size()));
+    encoded.resize(static_cast<std::size_t>(n));
+    auto ex = http_request("127.0.0.1", port_, "POST", "/v1/tokens/exchange", "",
+                           {{"Authorization", "Basic " + encoded}});
+    if (ex.status != 200) {
+        return ex;
+    }
+    const std::string bearer(json::parse(ex.body).at("token").as_string());
+    return http_request(
+        "127.0.0.1", port_, method, target, body,
+        {{"Authorization", "Bearer " + bearer}, {"Content-Type", "application/json"}});
+}
+
+Daemon::Daemon(const std::filesystem::path& dir, const Simulator& sim,
+               const std::string& rules_yaml, const std::string& scalingo_extra)
+    : dir_(dir), config_(dir / "linkpilot.yaml") {
+    std::filesystem::create_directories(dir_);
+    std::ofstream(config_) << "version: 1\n"
+                           << "server: { listen: \"127.0.0.1:0\" }\n"
+                           << "state: { path: \"" << state().string() << "\" }\n"
+                           << "scalingo:\n"
+                           << "  api_url: " << sim.url() << "\n"
+                           << "  auth_url: " << sim.url() << "\n"
+                           << "  token: " << kApiToken << "\n"
+                           << scalingo_extra << "providers:\n"
+                           << "  github: { secrets: [\"" << kGithubSecret << "\"] }\n"
+                           << "  gitlab: { tokens: [\"" << kGitlabToken << "\"] }\n"
+                           << rules_yaml;
+    start();
+}
+
+void Daemon::start() {
+    process_ = std::make_unique<Process>(LINKPILOT_BINARY,
+                                         std::vector<std::string>{"serve", "-c", config_.string()});
+    port_ = process_->listening_port();
+    if (port_ == 0) {
+        throw std::runtime_error("serve did not start: " + process_->stderr_text());
+    }
+}
+
+HttpResult Daemon::github(const std::string& event, const std::string& body,
+                          const std::string& delivery) const {
+    return send_github(port_, event, body, delivery, kGithubSecret);
+}
+
+HttpResult Daemon::gitlab(const std::string& event, const std::string& body,
+                          const std::string& delivery) const {
+    return send_gitlab(port_, event, body, delivery, kGitlabToken);
+}
+
+std::vector<store::Job> Daemon::jobs() const {
+    auto st = store::open_sqlite({.path = state()});
+    if (!st) {
+        ADD_FAILURE() << "open state: " << st.error().message;
+        return {};
+    }
+    auto jobs = (*st)->list_jobs({});
+    if (!jobs) {
+        ADD_FAILURE() << "list jobs: " << jobs.error().message;
+        return {};
+    }
+    return std::move(*jobs);
+}
+
+bool Daemon::wait_settled(std::chrono::milliseconds timeout) const {
+    return eventually(
+        [&] {
+            for (const auto& j : jobs()) {
+                if (j.state != "done" && j.state != "failed") {
+                    return false;
+                }
+            }
+            return true;
+        },
+        timeout);
+}
+
+std::pair<int, std::string> Daemon::cli(std::vector<std::string> args) const {
+    args.push_back("-c");
+    args.push_back(config_.string());
+    Process p(LINKPILOT_BINARY, args);
+    const auto code = p.wait(std::chrono::seconds(20));
+    return {code.value_or(-1), p.stdout_text()};
+}
+
+std::string with_field(const std::string& body, std::string_view pointer, json::value v) {
+    auto doc = json::parse(body);
+    doc.at_pointer(pointer) = std::move(v);
+    return json::serialize(doc);
+}
+
+}  // namespace linkpilot::testing

@@ -1,0 +1,93 @@
+#pragma once
+
+// The real `linkpilot simulate-scalingo` and `linkpilot serve` side by side over loopback, for
+// end-to-end tests of ingress -> rules -> jobs -> Scalingo. Waiting is by polling a condition
+// with a deadline (the processes run on real time), never a fixed sleep.
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/store/store.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+
+namespace linkpilot::testing {
+
+inline constexpr std::string_view kApiToken = "e2e-api-token";
+inline constexpr std::string_view kGithubSecret = "e2e-github-secret";
+inline constexpr std::string_view kGitlabToken = "e2e-gitlab-token";
+
+// Polls `done` every 20 ms until it holds or `timeout` passes; returns its last value.
+bool eventually(const std::function<bool()>& done,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+class Simulator {
+  public:
+    // `seed` is the --seed document (see daemon/simulator/README.md).
+    Simulator(const std::filesystem::path& dir, const boost::json::value& seed);
+
+    [[nodiscard]] std::string url() const;
+    [[nodiscard]] unsigned short port() const { return port_; }
+    // GET /_sim/calls without the token exchanges: the Scalingo API calls, in arrival order.
+    [[nodiscard]] std::vector<boost::json::object> api_calls() const;
+    [[nodiscard]] boost::json::object state() const;
+    // POST /_sim/faults.
+    void fault(const boost::json::object& spec) const;
+    // An authenticated Scalingo API request (exchanges the token first).
+    HttpResult api(const std::string& method, const std::string& target,
+                   const std::string& body = {}) const;
+    Process& process() { return *process_; }
+
+  private:
+    std::unique_ptr<Process> process_;
+    unsigned short port_ = 0;
+};
+
+class Daemon {
+  public:
+    // Writes `dir/linkpilot.yaml`: the simulator's URLs, the test secrets, `scalingo_extra`
+    // (YAML lines inside `scalingo:`, indented by two), `rules_yaml` (the `rules:` block)
+    // and starts `linkpilot serve` on it.
+    Daemon(const std::filesystem::path& dir, const Simulator& sim, const std::string& rules_yaml,
+           const std::string& scalingo_extra = {});
+
+    void start();
+    int terminate() { return process_->terminate(); }
+    int kill() { return process_->kill(); }
+
+    [[nodiscard]] unsigned short port() const { return port_; }
+    [[nodiscard]] const std::filesystem::path& config() const { return config_; }
+    [[nodiscard]] std::filesystem::path state() const { return dir_ / "state.db"; }
+    Process& process() { return *process_; }
+
+    HttpResult github(const std::string& event, const std::string& body,
+                      const std::string& delivery) const;
+    HttpResult gitlab(const std::string& event, const std::string& body,
+                      const std::string& delivery) const;
+
+    // The jobs in the state store (read while the daemon runs: SQLite WAL).
+    [[nodiscard]] std::vector<store::Job> jobs() const;
+    // Until every job is done or failed; false on timeout.
+    bool wait_settled(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+
+    // Runs `linkpilot ARGS... -c CONFIG` to completion: {exit code, stdout}.
+    [[nodiscard]] std::pair<int, std::string> cli(std::vector<std::string> args) const;
+
+  private:
+    std::filesystem::path dir_;
+    std::filesystem::path config_;
+    std::unique_ptr<Process> process_;
+    unsigned short port_ = 0;
+};
+
+// A fixture file's text, and the same document with one field replaced (for the rare case a
+// test needs a variant the fixture set lacks, e.g. a failed CI run): `pointer` is a JSON
+// pointer into the real payload, everything else stays verbatim.
+std::string with_field(const std::string& body, std::string_view pointer, boost::json::value v);
+
+}  // namespace linkpilot::testing
