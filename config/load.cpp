@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 
+#include "rules/engine.hpp"
+
 namespace linkpilot::config {
 
 namespace {
@@ -1023,6 +1025,15 @@ class Parser {
         if (const auto app = a["app"]) {
             auto t = parse_template(app, aw + ".app", on);
             ok = t.has_value();
+            if (t && t->is_literal()) {
+                // A fixed name Scalingo would refuse is a config error, not a job that never
+                // appears; a templated one is checked once rendered (rules::evaluate).
+                if (auto why = rules::check_app_name(t->source())) {
+                    error(app.Mark(), aw + ".app: \"" + t->source() +
+                                          "\" is not a valid Scalingo app name: " + *why);
+                    ok = false;
+                }
+            }
             if (t) {
                 out.app = std::move(*t);
             }

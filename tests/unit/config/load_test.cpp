@@ -86,7 +86,7 @@ TEST(Config_Load, AcceptsTheSpecExample) {
 }
 
 TEST(Config_Load, ReportsYamlSyntaxErrorWithItsPosition) {
-    expect_one("version: 1\nrules:\n  - name: x\n    on: push\n     deploy: {app: a}\n", 5, 12,
+    expect_one("version: 1\nrules:\n  - name: x\n    on: push\n     deploy: {app: app-aa}\n", 5, 12,
                "YAML syntax error");
 }
 
@@ -122,7 +122,7 @@ TEST(Config_Load, AcceptsBracketedIpv6Listen) {
 
 TEST(Config_Load, ReportsInvalidRegexPattern) {
     expect_one(with_head("rules:\n  - name: r\n    on: push\n    if: { branch: \"re:[a-\" }\n"
-                         "    deploy: { app: shop }\n"),
+                         "    deploy: { app: webshop }\n"),
                6, 19, "invalid regex");
 }
 
@@ -131,8 +131,8 @@ TEST(Config_Load, ReportsInvalidGlobPattern) {
 }
 
 TEST(Config_Load, ReportsUnknownOnEvent) {
-    expect_one(with_head("rules:\n  - name: r\n    on: pushh\n    deploy: { app: shop }\n"), 5, 9,
-               "unknown event \"pushh\"");
+    expect_one(with_head("rules:\n  - name: r\n    on: pushh\n    deploy: { app: webshop }\n"), 5,
+               9, "unknown event \"pushh\"");
 }
 
 TEST(Config_Load, ReportsConditionThatCannotApplyToTheEvent) {
@@ -144,7 +144,7 @@ TEST(Config_Load, ReportsConditionThatCannotApplyToTheEvent) {
 
 TEST(Config_Load, ReportsLabelsOnPush) {
     expect_one(with_head("rules:\n  - name: r\n    on: push\n    if:\n      labels: [x]\n"
-                         "    deploy: { app: shop }\n"),
+                         "    deploy: { app: webshop }\n"),
                7, 7, "labels: does not apply to on: push");
 }
 
@@ -165,14 +165,20 @@ TEST(Config_Load, ReportsRuleWithoutAction) {
 }
 
 TEST(Config_Load, ReportsRuleWithTwoActions) {
-    expect_one(with_head("rules:\n  - name: r\n    on: pull_request\n    deploy: { app: a }\n"
-                         "    review_app: { app: b }\n"),
+    expect_one(with_head("rules:\n  - name: r\n    on: pull_request\n    deploy: { app: app-aa }\n"
+                         "    review_app: { app: app-bb }\n"),
                7, 17, "one action per rule");
 }
 
+TEST(Config_Load, ReportsAFixedAppNameScalingoWouldRefuse) {
+    // Scalingo app names have 6 to 48 characters: "shop" would never deploy.
+    expect_one(with_head("rules:\n  - name: r\n    on: push\n    deploy: { app: shop }\n"), 6, 20,
+               "\"shop\" is not a valid Scalingo app name");
+}
+
 TEST(Config_Load, ReportsDuplicateRuleNames) {
-    expect_one(with_head("rules:\n  - { name: r, on: push, deploy: { app: a } }\n"
-                         "  - { name: r, on: push, deploy: { app: b } }\n"),
+    expect_one(with_head("rules:\n  - { name: r, on: push, deploy: { app: app-aa } }\n"
+                         "  - { name: r, on: push, deploy: { app: app-bb } }\n"),
                5, 13, "duplicate rule name \"r\"");
 }
 
