@@ -13,7 +13,6 @@ int not_yet(const char* name) {
 }
 }  // namespace
 
-int run_explain(const ExplainOptions&) { return not_yet("explain"); }
 int run_prune(const PruneOptions&) { return not_yet("prune"); }
 
 }  // namespace linkpilot::app
