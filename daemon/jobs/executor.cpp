@@ -8,9 +8,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <iterator>
 #include <utility>
 
 #include "daemon/jobs/freeze.hpp"
@@ -109,6 +111,7 @@ awaitable<void> Executor::run() { return net::co_spawn(strand_, do_run(), use_aw
 void Executor::notify() {
     net::post(strand_, [this] {
         notified_ = true;
+        scan_needed_ = true;
         wakeup_.cancel();
     });
 }
@@ -125,87 +128,176 @@ void Executor::reconfigure(const config::Config& cfg) {
         next.idle_poll = options_.idle_poll;
         next.drain_timeout = options_.drain_timeout;
         options_ = std::move(next);
-        notified_ = true;  // a larger cap or a lifted freeze may make jobs runnable now
+        notified_ = true;
+        scan_needed_ = true;  // a larger cap or a lifted freeze may make jobs runnable now
         wakeup_.cancel();
     });
 }
 
 awaitable<std::size_t> Executor::do_poll() {
+    scan_needed_ = true;  // the caller moved the clock or expects new jobs
+    co_return co_await settle(true);
+}
+
+awaitable<std::size_t> Executor::settle(bool claim) {
+    auto writes = std::exchange(writes_, {});
     const std::size_t cap = std::max<std::size_t>(options_.max_concurrency, 1);
-    if (stopping_ || in_flight_ + claiming_ >= cap) {
+    // The slots of the jobs whose outcomes this transaction writes are free once it commits.
+    const std::size_t busy = in_flight_ - writes.size() + claiming_;
+    const std::size_t limit = (claim && !stopping_ && busy < cap) ? cap - busy : 0;
+    if (writes.empty() && limit == 0) {
         co_return 0;
     }
-    const std::size_t limit = cap - in_flight_ - claiming_;
+    std::vector<store::Transition> transitions;
+    transitions.reserve(writes.size());
+    for (const auto& w : writes) {
+        transitions.push_back(w.transition);
+    }
     const auto now = clock_.now();
+    const auto scope = (scan_needed_ || backlog_ || store_failed_) ? store::ClaimScope::all
+                                                                   : store::ClaimScope::freed_apps;
+    if (limit > 0 && scope == store::ClaimScope::all) {
+        scan_needed_ = false;  // a notify() while the store answers sets it again
+    }
     // Reserved while the store answers, so a concurrent poll cannot claim past the cap.
     claiming_ += limit;
     // GCC 12 destroys temporaries of a co_await expression twice, so every store
     // call is built first and awaited in a second statement.
-    auto claimed_op =
-        committer_.run([now, limit](store::Store& s) { return s.claim_runnable(now, limit); });
-    auto claimed = co_await std::move(claimed_op);
+    auto settled_op =
+        committer_.run([t = std::move(transitions), now, limit, scope](store::Store& s) {
+            return s.settle(t, now, limit, scope);
+        });
+    auto settled = co_await std::move(settled_op);
     claiming_ -= limit;
-    claim_failed_ = !claimed;
-    if (!claimed) {
-        log_->error("jobs: cannot claim runnable jobs: {}", claimed.error().message);
+    store_failed_ = !settled;
+    if (!settled) {
+        log_->error("jobs: cannot write {} job outcome(s){}: {}", writes.size(),
+                    limit > 0 ? " or claim runnable jobs" : "", settled.error().message);
+        // Kept for the next settle: the jobs stay running (their apps busy) meanwhile, and if
+        // the process ends first, the next start runs them again (at least once).
+        writes.insert(writes.end(), std::make_move_iterator(writes_.begin()),
+                      std::make_move_iterator(writes_.end()));
+        writes_ = std::move(writes);
         co_return 0;
     }
-    for (auto& job : *claimed) {
-        ++in_flight_;
-        if (const auto action = action_from_string(job.action)) {
-            metrics_.count(*action, Outcome::started);
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+        if (const auto& r = settled->transitions[i]; !r) {
+            // Not a storage failure (those fail the whole settle): the job changed under us,
+            // e.g. `linkpilot retry` or a manual edit. Nothing to redo.
+            log_->error("{}: cannot record its {}: {}", writes[i].label, writes[i].what,
+                        r.error().message);
         }
-        const auto id = job.id;
-        net::co_spawn(strand_, run_job(std::move(job)),
-                      net::bind_executor(strand_, [this, id](const std::exception_ptr& e) {
-                          if (e) {
-                              // A bug, not an outcome: the job stays `running` in the store
-                              // until the next start recovers it.
-                              try {
-                                  std::rethrow_exception(e);
-                              } catch (const std::exception& ex) {
-                                  log_->critical("job {}: aborted: {}", id, ex.what());
-                              } catch (...) {
-                                  log_->critical("job {}: aborted", id);
-                              }
-                          }
-                          job_finished();
-                      }));
     }
-    co_return claimed->size();
+    in_flight_ -= writes.size();
+    if (limit > 0 && scope == store::ClaimScope::all) {
+        next_wakeup_ = settled->next_wakeup;
+        backlog_ = settled->claimed.size() >= limit;
+    } else if (settled->next_wakeup && (!next_wakeup_ || *settled->next_wakeup < *next_wakeup_)) {
+        next_wakeup_ = settled->next_wakeup;  // a freed app's head backing off or deferred
+    }
+    for (auto& job : settled->claimed) {
+        start(std::move(job));
+    }
+    if (in_flight_ == 0) {
+        idle_.cancel();
+    }
+    co_return settled->claimed.size();
+}
+
+void Executor::start(store::Job job) {
+    ++in_flight_;
+    if (const auto action = action_from_string(job.action)) {
+        metrics_.count(*action, Outcome::started);
+    }
+    const auto id = job.id;
+    net::co_spawn(strand_, run_job(std::move(job)),
+                  net::bind_executor(strand_, [this, id](const std::exception_ptr& e) {
+                      if (e) {
+                          // A bug, not an outcome: the job stays `running` in the store
+                          // until the next start recovers it.
+                          try {
+                              std::rethrow_exception(e);
+                          } catch (const std::exception& ex) {
+                              log_->critical("job {}: aborted: {}", id, ex.what());
+                          } catch (...) {
+                              log_->critical("job {}: aborted", id);
+                          }
+                      }
+                      job_returned(static_cast<bool>(e));
+                  }));
+}
+
+void Executor::job_returned(bool released) {
+    if (released) {
+        --in_flight_;
+        idle_.cancel();
+    }
+    if (loop_running_) {
+        // run() settles the outcome, and claims the app's next job in the same commit.
+        notified_ = true;
+        wakeup_.cancel();
+        return;
+    }
+    if (!flushing_ && !writes_.empty()) {
+        net::co_spawn(strand_, flush(), net::detached);
+    }
+}
+
+awaitable<void> Executor::flush() {
+    flushing_ = true;
+    // Outcomes queued while a settle is in flight go in the next one.
+    while (!writes_.empty()) {
+        co_await settle(false);
+        if (store_failed_) {
+            break;  // retried by the next job_returned() or settle
+        }
+    }
+    flushing_ = false;
+}
+
+void Executor::queue_write(const store::Job& job, store::Transition transition,
+                           std::string_view what) {
+    writes_.push_back(PendingWrite{
+        std::move(transition),
+        fmt::format("job {} {} {} (delivery {})", job.id, job.action, job.app, job.delivery_id),
+        std::string{what}});
 }
 
 awaitable<void> Executor::do_wait_idle() {
     while (in_flight_ > 0) {
         idle_.expires_at(net::steady_timer::time_point::max());
-        co_await idle_.async_wait(kAwaitTuple);  // job_finished() cancels it
+        co_await idle_.async_wait(kAwaitTuple);  // settle() cancels it when the last job is written
     }
 }
 
 awaitable<void> Executor::do_run() {
+    loop_running_ = true;
+    scan_needed_ = true;
     while (!stopping_) {
         notified_ = false;
-        co_await do_poll();
+        co_await settle(true);
+        if (stopping_ || notified_) {
+            continue;  // woken (a job returned, a delivery came) while the store answered
+        }
         auto due = clock_.now() + options_.idle_poll;
         // When every slot is busy (or the store failed), a due job cannot start before a
-        // running one finishes (which notifies): sleeping until its time would spin.
+        // running one returns (which notifies): sleeping until its time would spin.
         const bool saturated =
-            in_flight_ >= std::max<std::size_t>(options_.max_concurrency, 1) || claim_failed_;
-        if (!saturated) {
-            auto next_op = committer_.run([](store::Store& s) { return s.next_wakeup(); });
-            auto next = co_await std::move(next_op);
-            if (!next) {
-                log_->error("jobs: cannot read the next wake-up time: {}", next.error().message);
-            } else if (*next) {
-                due = std::min(due, **next);
-            }
-        }
-        if (stopping_ || notified_) {
-            continue;  // woken while asking the store
+            in_flight_ >= std::max<std::size_t>(options_.max_concurrency, 1) || store_failed_;
+        if (!saturated && next_wakeup_) {
+            due = std::min(due, *next_wakeup_);
         }
         const auto sleep = std::max(due - clock_.now(), std::chrono::system_clock::duration{0});
         wakeup_.expires_after(sleep);
-        co_await wakeup_.async_wait(kAwaitTuple);  // notify() and stop() cancel it
+        // notify(), stop() and job_returned() cancel it.
+        auto [ec] = co_await wakeup_.async_wait(kAwaitTuple);
+        if (!ec) {
+            scan_needed_ = true;  // a backoff, deferral or debounce may have come due
+        }
+    }
+    loop_running_ = false;
+    if (!flushing_ && !writes_.empty()) {
+        net::co_spawn(strand_, flush(), net::detached);
     }
     co_await drain();
 }
@@ -219,7 +311,7 @@ awaitable<void> Executor::drain() {
     const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
         idle_.expires_at(deadline);
-        co_await idle_.async_wait(kAwaitTuple);  // job_finished() cancels it
+        co_await idle_.async_wait(kAwaitTuple);  // settle() cancels it when the last job is written
     }
     if (in_flight_ > 0) {
         log_->warn("jobs: {} job(s) still running at shutdown; they run again at the next start",
@@ -227,27 +319,14 @@ awaitable<void> Executor::drain() {
     }
 }
 
-void Executor::job_finished() {
-    --in_flight_;
-    idle_.cancel();
-    // The app is free again: its next job may already be due.
-    notified_ = true;
-    wakeup_.cancel();
-}
-
 awaitable<void> Executor::run_job(store::Job job) {
+    using Kind = store::Transition::Kind;
     const auto action = action_from_string(job.action);
     if (!action) {
-        const auto now = clock_.now();
         auto err = fmt::format("unknown action \"{}\"", job.action);
         log_->error("job {} {} {} (delivery {}): failed: {}", job.id, job.action, job.app,
                     job.delivery_id, err);
-        auto w_op = committer_.run(
-            [id = job.id, err, now](store::Store& s) { return s.fail(id, err, now); });
-        auto w = co_await std::move(w_op);
-        if (!w) {
-            record_failure(job, "failure", w.error());
-        }
+        queue_write(job, {job.id, job.app, Kind::fail, std::move(err), {}}, "failure");
         co_return;
     }
 
@@ -259,24 +338,13 @@ awaitable<void> Executor::run_job(store::Job job) {
             log_->info("job {} {} {} (delivery {}): {}", job.id, job.action, job.app,
                        job.delivery_id, note);
             metrics_.count(*action, Outcome::deferred);
-            auto w_op = committer_.run([id = job.id, end = hit->end, note, now](store::Store& s) {
-                return s.defer(id, end, note, now);
-            });
-            auto w = co_await std::move(w_op);
-            if (!w) {
-                record_failure(job, "deferral", w.error());
-            }
+            queue_write(job, {job.id, job.app, Kind::defer, std::move(note), hit->end}, "deferral");
         } else {
             auto note = fmt::format("skipped: freeze window {}", hit->description);
             log_->info("job {} {} {} (delivery {}): {}", job.id, job.action, job.app,
                        job.delivery_id, note);
             metrics_.count(*action, Outcome::skipped);
-            auto w_op = committer_.run(
-                [id = job.id, note, now](store::Store& s) { return s.skip(id, note, now); });
-            auto w = co_await std::move(w_op);
-            if (!w) {
-                record_failure(job, "skip", w.error());
-            }
+            queue_write(job, {job.id, job.app, Kind::skip, std::move(note), {}}, "skip");
         }
         co_return;
     }
@@ -284,7 +352,7 @@ awaitable<void> Executor::run_job(store::Job job) {
     // Arguments of a coroutine called inside co_await are passed by reference or are trivial:
     // GCC 12 destroys some temporaries of a co_await expression twice.
     auto outcome = co_await perform(job, *action);
-    co_await finish(job, *action, outcome);
+    finish(job, *action, outcome);
 }
 
 awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
@@ -371,26 +439,20 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
     co_return Unexpected{bad_job("unhandled action")};
 }
 
-awaitable<void> Executor::finish(const store::Job& job, rules::ActionKind action,
-                                 const CallOutcome& outcome) {
+void Executor::finish(const store::Job& job, rules::ActionKind action, const CallOutcome& outcome) {
+    using Kind = store::Transition::Kind;
     metrics_.count_attempt(action);
     const auto now = clock_.now();
     if (outcome) {
         log_->info("job {} {} {} (delivery {}): done: {}", job.id, job.action, job.app,
                    job.delivery_id, *outcome);
         metrics_.count(action, Outcome::done);
-        auto w_op = committer_.run([id = job.id, note = *outcome, now](store::Store& s) {
-            return s.complete(id, note, now);
-        });
-        auto w = co_await std::move(w_op);
-        if (!w) {
-            record_failure(job, "completion", w.error());
-        }
-        co_return;
+        queue_write(job, {job.id, job.app, Kind::complete, *outcome, {}}, "completion");
+        return;
     }
     const auto& err = outcome.error();
     const auto attempt = static_cast<std::uint32_t>(std::max(job.attempts, 0)) + 1;
-    const auto text = error_text(err);
+    auto text = error_text(err);
     const auto decision = scalingo::decide(options_.retry, err, attempt, rng_);
     if (decision.retry) {
         const auto at = now + decision.delay;
@@ -398,31 +460,13 @@ awaitable<void> Executor::finish(const store::Job& job, rules::ActionKind action
                    job.id, job.action, job.app, job.delivery_id, attempt,
                    options_.retry.max_attempts, text, iso(at));
         metrics_.count(action, Outcome::rescheduled);
-        auto w_op = committer_.run([id = job.id, text, at, now](store::Store& s) {
-            return s.reschedule(id, text, at, now);
-        });
-        auto w = co_await std::move(w_op);
-        if (!w) {
-            record_failure(job, "rescheduling", w.error());
-        }
-        co_return;
+        queue_write(job, {job.id, job.app, Kind::reschedule, std::move(text), at}, "rescheduling");
+        return;
     }
     log_->error("job {} {} {} (delivery {}): failed after {} attempt{}: {}", job.id, job.action,
                 job.app, job.delivery_id, attempt, attempt == 1 ? "" : "s", text);
     metrics_.count(action, Outcome::failed);
-    auto w_op =
-        committer_.run([id = job.id, text, now](store::Store& s) { return s.fail(id, text, now); });
-    auto w = co_await std::move(w_op);
-    if (!w) {
-        record_failure(job, "failure", w.error());
-    }
-}
-
-void Executor::record_failure(const store::Job& job, std::string_view what,
-                              const store::StoreError& error) {
-    // The job stays `running` in the store: the next start's recover_running runs it again.
-    log_->error("job {} {} {} (delivery {}): cannot record its {}: {}", job.id, job.action, job.app,
-                job.delivery_id, what, error.message);
+    queue_write(job, {job.id, job.app, Kind::fail, std::move(text), {}}, "failure");
 }
 
 }  // namespace linkpilot::jobs

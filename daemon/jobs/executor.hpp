@@ -5,6 +5,9 @@
 // Scalingo call and writes the outcome back: done, rescheduled with backoff, deferred, skipped,
 // or failed (dead letter). Every state change goes through the GroupCommitter, so a job's state
 // survives a crash; a job left running by one is put back by Store::recover_running at start.
+// Outcomes are group-committed too: finished jobs queue their transition, and one
+// Store::settle writes all that queued meanwhile and claims the next runnable jobs in the same
+// transaction. A job holds its slot (and its app stays busy) until its outcome is on disk.
 //
 // All of the executor's state lives on its own strand: no mutex. Tests drive it with poll()
 // and wait_idle() and move a FakeClock; production calls run(), which sleeps on a real timer
@@ -17,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -101,18 +105,30 @@ class Executor {
     // A finished Scalingo round: the note to store on success, or the call's error.
     using CallOutcome = Expected<std::string, scalingo::CallError>;
 
+    // An outcome waiting for the next settle, with what to log if it cannot be written.
+    struct PendingWrite {
+        store::Transition transition;
+        std::string label;  // "job 5 deploy shop (delivery abc)"
+        std::string what;   // "completion", "rescheduling", ...
+    };
+
     boost::asio::awaitable<std::size_t> do_poll();
+    // Writes the queued outcomes and, when `claim`, claims and starts runnable jobs into the
+    // free slots, in one store transaction. Returns how many jobs it started.
+    boost::asio::awaitable<std::size_t> settle(bool claim);
+    // Settles outcomes when no run() loop does (tests driving poll(), and the drain).
+    boost::asio::awaitable<void> flush();
     boost::asio::awaitable<void> do_wait_idle();
     boost::asio::awaitable<std::int64_t> do_recover();
     boost::asio::awaitable<void> do_run();
     boost::asio::awaitable<void> drain();
     boost::asio::awaitable<void> run_job(store::Job job);
     boost::asio::awaitable<CallOutcome> perform(const store::Job& job, rules::ActionKind action);
-    boost::asio::awaitable<void> finish(const store::Job& job, rules::ActionKind action,
-                                        const CallOutcome& outcome);
-    void record_failure(const store::Job& job, std::string_view what,
-                        const store::StoreError& error);
-    void job_finished();
+    void finish(const store::Job& job, rules::ActionKind action, const CallOutcome& outcome);
+    void queue_write(const store::Job& job, store::Transition transition, std::string_view what);
+    void start(store::Job job);
+    // A job coroutine returned (its outcome queued) or died (nothing queued: `released`).
+    void job_returned(bool released);
 
     store::GroupCommitter& committer_;
     scalingo::Api& api_;
@@ -125,10 +141,20 @@ class Executor {
     std::mt19937_64 rng_;
     Metrics metrics_;
     std::size_t in_flight_ = 0;
-    std::size_t claiming_ = 0;   // slots reserved by a poll() waiting for the store
-    bool claim_failed_ = false;  // the last claim got a store error: poll again after idle_poll
+    std::size_t claiming_ = 0;  // slots reserved by a poll() waiting for the store
+    std::vector<PendingWrite> writes_;
+    std::optional<store::TimePoint> next_wakeup_;  // from the last settle that claimed
+    bool store_failed_ = false;  // the last settle got a store error: retry after idle_poll
+    // The next settle claims from all apps (ClaimScope::all) rather than only the apps whose
+    // jobs it settles: set when new jobs may have arrived or come due (notify(), a timer, a
+    // reload), and `backlog_` while the last scan filled every free slot (other apps may be
+    // waiting for one: they go first, in acceptance order, so no app is starved).
+    bool scan_needed_ = true;
+    bool backlog_ = false;
     bool notified_ = false;
     bool stopping_ = false;
+    bool loop_running_ = false;  // run() settles; otherwise flush() does
+    bool flushing_ = false;
 };
 
 }  // namespace linkpilot::jobs

@@ -17,7 +17,7 @@ namespace {
 // Schema. Migration i (0-based) takes the database from version i to i + 1. Never edit a
 // shipped migration; append a new one. Times are integer milliseconds since the Unix epoch.
 // ---------------------------------------------------------------------------------------------
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE deliveries (
     provider           TEXT    NOT NULL,
@@ -61,6 +61,11 @@ CREATE INDEX jobs_by_state ON jobs (state, next_attempt_at);
 CREATE INDEX jobs_by_debounce ON jobs (debounce_key) WHERE state = 'pending';
 CREATE INDEX jobs_by_delivery ON jobs (provider, delivery_id);
 )sql",
+    // Version 2: the executor finds each app's queue head among the pending jobs only, not
+    // among every done job the table has accumulated.
+    R"sql(
+CREATE INDEX jobs_pending_by_app ON jobs (app, id) WHERE state = 'pending';
+)sql",
 };
 
 constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
@@ -89,16 +94,26 @@ constexpr const char* kListJobs = "SELECT " LINKPILOT_JOB_COLUMNS
                                   "AND (?2 IS NULL OR app = ?2) ORDER BY id";
 constexpr const char* kGetJob = "SELECT " LINKPILOT_JOB_COLUMNS " FROM jobs WHERE id = ?1";
 constexpr const char* kJobState = "SELECT state FROM jobs WHERE id = ?1";
-// The head of each app's queue, when the app has nothing running.
-#define LINKPILOT_APP_HEAD                                                                      \
-    "j.state = 'pending' "                                                                      \
-    "AND j.id = (SELECT MIN(p.id) FROM jobs AS p WHERE p.app = j.app AND p.state = 'pending') " \
-    "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.app = j.app AND r.state = 'running')"
+// The head of each app's queue (its oldest pending job), when the app has nothing running.
+// Grouping the partial index jobs_pending_by_app reads only pending rows, already in app order
+// (without INDEXED BY, SQLite prefers jobs_by_state and sorts every pending row).
+#define LINKPILOT_APP_HEADS                                             \
+    "(SELECT MIN(id) AS head FROM jobs INDEXED BY jobs_pending_by_app " \
+    "WHERE state = 'pending' GROUP BY app) AS h "
 constexpr const char* kRunnable =
-    "SELECT " LINKPILOT_JOB_COLUMNS " FROM jobs AS j WHERE " LINKPILOT_APP_HEAD
-    " AND j.next_attempt_at <= ?1 ORDER BY j.id LIMIT ?2";
+    "SELECT " LINKPILOT_JOB_COLUMNS " FROM " LINKPILOT_APP_HEADS
+    "JOIN jobs AS j ON j.id = h.head "
+    "WHERE j.next_attempt_at <= ?1 "
+    "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.app = j.app AND r.state = 'running') "
+    "ORDER BY j.id LIMIT ?2";
 constexpr const char* kNextWakeup =
-    "SELECT MIN(j.next_attempt_at) FROM jobs AS j WHERE " LINKPILOT_APP_HEAD;
+    "SELECT MIN(j.next_attempt_at) FROM " LINKPILOT_APP_HEADS
+    "JOIN jobs AS j ON j.id = h.head "
+    "WHERE NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.app = j.app AND r.state = 'running')";
+constexpr const char* kAppHead = "SELECT " LINKPILOT_JOB_COLUMNS
+                                 " FROM jobs WHERE app = ?1 AND state = 'pending' "
+                                 "ORDER BY id LIMIT 1";
+constexpr const char* kAppRunning = "SELECT 1 FROM jobs WHERE app = ?1 AND state = 'running'";
 constexpr const char* kMarkRunning =
     "UPDATE jobs SET state = 'running', updated_at = ?2 WHERE id = ?1 AND state = 'pending'";
 constexpr const char* kComplete =
@@ -134,8 +149,8 @@ constexpr const char* kHasVersionTable =
     "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
 constexpr const char* kGetVersion = "SELECT MAX(version) FROM schema_version";
 
+#undef LINKPILOT_APP_HEADS
 #undef LINKPILOT_JOB_COLUMNS
-#undef LINKPILOT_APP_HEAD
 
 // ---------------------------------------------------------------------------------------------
 
@@ -440,6 +455,77 @@ class SqliteStore final : public Store {
             return Unexpected{r.error()};
         }
         return claimed;
+    }
+
+    Result<SettleResult> settle(const std::vector<Transition>& transitions, TimePoint now,
+                                std::size_t claim_limit, ClaimScope scope) override {
+        if (transitions.empty() && claim_limit == 0) {
+            return SettleResult{};
+        }
+        // Job outcomes and claims commit without waiting for the disk (WAL, synchronous =
+        // NORMAL): a killed process loses nothing (the WAL is in the OS's cache), and only a
+        // power loss can undo the last few, which puts those jobs back to running -> pending at
+        // the next start: they run again, as at-least-once already allows. Deliveries keep
+        // synchronous = FULL: the 202 promises they are on disk. This keeps an fsync out of
+        // every job's path (bench/dispatch).
+        if (auto r = exec("PRAGMA synchronous = NORMAL"); !r) {
+            return Unexpected{r.error()};
+        }
+        struct RestoreFull {
+            SqliteStore& store;
+            ~RestoreFull() { (void)store.exec("PRAGMA synchronous = FULL"); }
+        } restore{*this};
+        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+            return Unexpected{r.error()};
+        }
+        SettleResult out;
+        out.transitions.reserve(transitions.size());
+        for (const auto& t : transitions) {
+            auto r = apply(t, now);
+            if (!r && r.error().kind != StoreError::Kind::not_found &&
+                r.error().kind != StoreError::Kind::invalid_state) {
+                rollback();
+                return Unexpected{r.error()};
+            }
+            out.transitions.push_back(std::move(r));
+        }
+        if (claim_limit > 0 && scope == ClaimScope::all) {
+            auto claimed = claim_in_transaction(now, claim_limit);
+            if (!claimed) {
+                rollback();
+                return Unexpected{claimed.error()};
+            }
+            out.claimed = std::move(*claimed);
+            auto next = next_wakeup();
+            if (!next) {
+                rollback();
+                return Unexpected{next.error()};
+            }
+            out.next_wakeup = *next;
+        } else if (claim_limit > 0) {
+            std::vector<std::string_view> apps;
+            for (const auto& t : transitions) {
+                if (std::find(apps.begin(), apps.end(), t.app) == apps.end()) {
+                    apps.push_back(t.app);
+                }
+            }
+            for (const auto app : apps) {
+                if (out.claimed.size() >= claim_limit) {
+                    break;
+                }
+                if (auto r = claim_app_head(app, now, out); !r) {
+                    rollback();
+                    return Unexpected{r.error()};
+                }
+            }
+            std::sort(out.claimed.begin(), out.claimed.end(),
+                      [](const Job& a, const Job& b) { return a.id < b.id; });
+        }
+        if (auto r = exec("COMMIT"); !r) {
+            rollback();
+            return Unexpected{r.error()};
+        }
+        return out;
     }
 
     Result<Ok> complete(std::int64_t id, std::string_view note, TimePoint now) override {
@@ -783,6 +869,75 @@ class SqliteStore final : public Store {
             j.updated_at = now;
         }
         return jobs;
+    }
+
+    // Claims `app`'s oldest pending job into `out` if it is due and the app has nothing
+    // running; otherwise notes when it will be due.
+    Result<Ok> claim_app_head(std::string_view app, TimePoint now, SettleResult& out) {
+        {
+            auto busy = query(kAppRunning);
+            if (!busy) {
+                return Unexpected{busy.error()};
+            }
+            busy->bind(1, app);
+            auto row = busy->step();
+            if (!row) {
+                return Unexpected{row.error()};
+            }
+            if (*row) {
+                return Ok{};
+            }
+        }
+        Job head;
+        {
+            auto q = query(kAppHead);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            q->bind(1, app);
+            auto row = q->step();
+            if (!row) {
+                return Unexpected{row.error()};
+            }
+            if (!*row) {
+                return Ok{};
+            }
+            head = read_job(*q);
+        }
+        if (head.next_attempt_at > now) {
+            if (!out.next_wakeup || head.next_attempt_at < *out.next_wakeup) {
+                out.next_wakeup = head.next_attempt_at;
+            }
+            return Ok{};
+        }
+        auto mark = query(kMarkRunning);
+        if (!mark) {
+            return Unexpected{mark.error()};
+        }
+        mark->bind(1, head.id).bind(2, now);
+        if (auto r = mark->run(); !r) {
+            return Unexpected{r.error()};
+        }
+        head.state = kStateRunning;
+        head.updated_at = now;
+        out.claimed.push_back(std::move(head));
+        return Ok{};
+    }
+
+    Result<Ok> apply(const Transition& t, TimePoint now) {
+        switch (t.kind) {
+            case Transition::Kind::complete:
+                return complete(t.id, t.text, now);
+            case Transition::Kind::fail:
+                return fail(t.id, t.text, now);
+            case Transition::Kind::reschedule:
+                return reschedule(t.id, t.text, t.at, now);
+            case Transition::Kind::defer:
+                return defer(t.id, t.at, t.text, now);
+            case Transition::Kind::skip:
+                return skip(t.id, t.text, now);
+        }
+        return error(StoreError::Kind::invalid, "unknown transition");
     }
 
     template <class Bind>

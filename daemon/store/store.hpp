@@ -151,6 +151,33 @@ struct Stats {
     std::optional<TimePoint> oldest_pending_created_at;
 };
 
+// A finished job's outcome, for Store::settle (the executor's batched write).
+struct Transition {
+    enum class Kind { complete, fail, reschedule, defer, skip };
+    std::int64_t id = 0;
+    std::string app;  // the job's app, whose next job settle may claim
+    Kind kind = Kind::complete;
+    std::string text;  // the note (complete, defer, skip) or the error (fail, reschedule)
+    TimePoint at{};    // next attempt (reschedule) or end of the freeze window (defer)
+};
+
+// Which runnable jobs Store::settle claims.
+enum class ClaimScope {
+    // Only the next job of the apps whose transitions it wrote: cheap (an index lookup per
+    // app), and enough when every other runnable app already has its job running.
+    freed_apps,
+    // The oldest runnable jobs of all apps, as claim_runnable (reads every pending job's app).
+    all,
+};
+
+struct SettleResult {
+    std::vector<Result<Ok>> transitions;  // one per Transition, in order
+    std::vector<Job> claimed;             // oldest first
+    // The earliest next_attempt_at of a queue head it saw not yet due: with ClaimScope::all,
+    // as next_wakeup() answers; with freed_apps, among those apps only.
+    std::optional<TimePoint> next_wakeup;
+};
+
 struct MigrateResult {
     int from = 0;
     int to = 0;
@@ -199,6 +226,15 @@ class Store {
                              TimePoint now) = 0;
     // running -> done without running it (freeze window `skip`); the note says why.
     virtual Result<Ok> skip(std::int64_t id, std::string_view note, TimePoint now) = 0;
+
+    // The executor's group commit: applies every transition as the matching method above
+    // would, then claims up to `claim_limit` runnable jobs within `scope`, all in ONE
+    // transaction, so an app's next job is claimed in the commit that completes its previous
+    // one. A transition that is itself wrong (not_found, invalid_state) gets its own error; a
+    // storage failure rolls everything back and is the result's error. Implementations may
+    // commit this without waiting for the disk (a crash can then only re-run jobs).
+    virtual Result<SettleResult> settle(const std::vector<Transition>& transitions, TimePoint now,
+                                        std::size_t claim_limit, ClaimScope scope) = 0;
 
     // `linkpilot retry`: failed -> pending now, attempts back to 0 (last_error kept).
     virtual Result<Ok> retry(std::int64_t id, TimePoint now) = 0;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "daemon/store/sqlite_store.hpp"
+#include "tests/support/store_builders.hpp"
 
 namespace linkpilot {
 namespace {
@@ -97,22 +98,8 @@ class JobsCli : public ::testing::Test {
     // Accepts one delivery with one job; returns the job id.
     std::int64_t add_job(const std::string& delivery, const std::string& action,
                          const std::string& app, const std::string& args) {
-        store::NewDelivery d;
-        d.id = delivery;
-        d.provider = "github";
-        d.event = "push";
-        d.repo = "acme/shop";
-        d.received_at = now_;
-        d.status = "queued";
-        d.payload = "{}";
-        d.event_json = "{}";
-        d.verdicts_json = "[]";
-        d.config_fingerprint = "test";
-        store::NewJob j;
-        j.rule = "staging-follows-main";
-        j.action = action;
-        j.app = app;
-        j.args_json = args;
+        const auto d = testing::push_delivery(delivery, now_);
+        const auto j = testing::new_job("staging-follows-main", action, app, args);
         auto r = db().accept(d, {j});
         EXPECT_TRUE(r.has_value());
         return r ? r->job_ids.at(0) : 0;

@@ -20,6 +20,7 @@
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/support/fake_api.hpp"
 #include "tests/support/fake_clock.hpp"
+#include "tests/support/store_builders.hpp"
 #include "tests/unit/store/temp_dir.hpp"
 
 // GCC 12 warns falsely on Asio coroutine frames at -O1 (see daemon/scalingo/CMakeLists.txt).
@@ -32,13 +33,7 @@ namespace net = boost::asio;
 using std::chrono::seconds;
 using SysTime = std::chrono::system_clock::time_point;
 
-SysTime utc(const std::string& text) {
-    std::istringstream in(text);
-    date::sys_seconds t;
-    in >> date::parse("%FT%TZ", t);
-    EXPECT_FALSE(in.fail()) << text;
-    return t;
-}
+using testing::utc;
 
 class ExecutorTest : public ::testing::Test {
   protected:
@@ -132,22 +127,9 @@ class ExecutorTest : public ::testing::Test {
     std::int64_t accept(const std::string& action, const std::string& app, const std::string& args,
                         std::optional<std::string> debounce_key = {},
                         std::optional<std::chrono::milliseconds> debounce = {}) {
-        store::NewDelivery d;
-        d.id = "delivery-" + std::to_string(++deliveries_);
-        d.provider = "github";
-        d.event = "push";
-        d.repo = "acme/shop";
-        d.received_at = clock_.now();
-        d.status = "queued";
-        d.payload = "{}";
-        d.event_json = "{}";
-        d.verdicts_json = "[]";
-        d.config_fingerprint = "test";
-        store::NewJob j;
-        j.rule = "rule";
-        j.action = action;
-        j.app = app;
-        j.args_json = args;
+        const auto d =
+            testing::push_delivery("delivery-" + std::to_string(++deliveries_), clock_.now());
+        auto j = testing::new_job("rule", action, app, args);
         j.debounce_key = std::move(debounce_key);
         j.debounce = debounce;
         auto r = store_call([d, j](store::Store& s) { return s.accept(d, {j}); });
@@ -500,6 +482,65 @@ TEST_F(ExecutorTest, RunLoopRunsJobsWhenNotifiedAndReturnsAfterStop) {
     executor().stop();
     run_until([&] { return finished; });
     EXPECT_EQ(executor().in_flight(), 0U);
+}
+
+TEST_F(ExecutorTest, RunLoopChainsAnAppsJobsInOrderWithoutNotify) {
+    options_.idle_poll = std::chrono::hours(1);  // only finished jobs wake the loop
+    const auto a1 = accept("deploy", "app-a", R"({"branch":"one"})");
+    const auto a2 = accept("deploy", "app-a", R"({"branch":"two"})");
+    const auto a3 = accept("deploy", "app-a", R"({"branch":"three"})");
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    run_until([&] { return job(a3).state == "done"; });
+    EXPECT_EQ(job(a1).state, "done");
+    EXPECT_EQ(job(a2).state, "done");
+    EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "app-a", "one"},
+                                                 {"manual_deploy", "app-a", "two"},
+                                                 {"manual_deploy", "app-a", "three"}}));
+    executor().stop();
+    run_until([&] { return finished; });
+}
+
+TEST_F(ExecutorTest, RunLoopGivesAFreedSlotToTheOldestWaitingJobOfAnyApp) {
+    // One slot: app-a's second job must not overtake app-b's job, accepted before it.
+    options_.max_concurrency = 1;
+    options_.idle_poll = std::chrono::hours(1);
+    accept("deploy", "app-a", R"({"branch":"a1"})");
+    accept("deploy", "app-b", R"({"branch":"b1"})");
+    const auto a2 = accept("deploy", "app-a", R"({"branch":"a2"})");
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    run_until([&] { return job(a2).state == "done"; });
+    EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "app-a", "a1"},
+                                                 {"manual_deploy", "app-b", "b1"},
+                                                 {"manual_deploy", "app-a", "a2"}}));
+    executor().stop();
+    run_until([&] { return finished; });
+}
+
+TEST_F(ExecutorTest, RunLoopHoldsABackingOffJobAndItsSuccessorUntilDue) {
+    options_.idle_poll = std::chrono::hours(1);
+    api_.fail_next("manual_deploy", testing::FakeApi::http_error(500, "500 Internal Server Error"));
+    const auto first = accept("deploy", "shop", R"({"branch":"one"})");
+    const auto second = accept("deploy", "shop", R"({"branch":"two"})");
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    run_until([&] { return job(first).attempts == 1; });
+    // The retry of `first` is not due yet; `second` waits behind it (SPEC 5 order).
+    for (int i = 0; i < 20; ++i) {
+        ioc_.poll();
+    }
+    EXPECT_EQ(job(first).state, "pending");
+    EXPECT_EQ(job(second).state, "pending");
+    EXPECT_EQ(api_.count("manual_deploy"), 1U);
+
+    clock_.advance(seconds(2));  // past the first backoff (at most initial_backoff = 1 s)
+    executor().notify();         // the fake clock does not fire the loop's real timer
+    run_until([&] { return job(second).state == "done"; });
+    EXPECT_EQ(job(first).state, "done");
+    EXPECT_EQ(api_.calls.back(), (FakeCall{"manual_deploy", "shop", "two"}));
+    executor().stop();
+    run_until([&] { return finished; });
 }
 
 TEST(Metrics_Unit, OldestPendingAgeIsNowMinusCreation) {

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/store_builders.hpp"
+
 namespace linkpilot::jobs {
 namespace {
 
@@ -14,13 +16,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using SysTime = std::chrono::system_clock::time_point;
 
-SysTime utc(const std::string& text) {
-    std::istringstream in(text);
-    date::sys_seconds t;
-    in >> date::parse("%FT%TZ", t);
-    EXPECT_FALSE(in.fail()) << text;
-    return t;
-}
+using testing::utc;
 
 config::FreezeWindow window(std::vector<int> days, minutes from, minutes to, std::string tz,
                             config::FreezeMode mode = config::FreezeMode::defer) {

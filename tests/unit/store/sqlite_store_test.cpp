@@ -530,5 +530,118 @@ TEST_F(SqliteStoreTest, OpeningGarbageFileIsCorrupt) {
     EXPECT_EQ(s.error().kind, StoreError::Kind::corrupt) << s.error().message;
 }
 
+// settle(): the executor's group commit.
+class SqliteStoreSettleTest : public SqliteStoreTest {
+  protected:
+    static Transition done(std::int64_t id, const std::string& app) {
+        return Transition{id, app, Transition::Kind::complete, "deployed", {}};
+    }
+    static std::vector<std::int64_t> ids(const std::vector<Job>& jobs) {
+        std::vector<std::int64_t> out;
+        for (const auto& j : jobs) {
+            out.push_back(j.id);
+        }
+        return out;
+    }
+};
+
+TEST_F(SqliteStoreSettleTest, WritesOutcomesAndClaimsTheFreedAppsNextJobInOneCall) {
+    const auto a1 = accept_one("d1", job("app-a"));
+    const auto b1 = accept_one("d2", job("app-b"));
+    const auto a2 = accept_one("d3", job("app-a"));
+    const auto c1 = accept_one("d4", job("app-c"));
+    ASSERT_EQ(claim(2), (std::vector<std::int64_t>{a1, b1}));
+
+    auto r = store_->settle({done(a1, "app-a")}, clock_.now(), 10, ClaimScope::freed_apps);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    ASSERT_EQ(r->transitions.size(), 1U);
+    EXPECT_TRUE(r->transitions[0].has_value());
+    // Only app-a's next job: app-c waits for a scan although it is runnable.
+    EXPECT_EQ(ids(r->claimed), (std::vector<std::int64_t>{a2}));
+    EXPECT_EQ(get(a1).state, "done");
+    EXPECT_EQ(get(a1).note, "deployed");
+    EXPECT_EQ(get(a1).attempts, 1);
+    EXPECT_EQ(get(a2).state, "running");
+    EXPECT_EQ(get(c1).state, "pending");
+}
+
+TEST_F(SqliteStoreSettleTest, ScopeAllClaimsOldestFirstAcrossAppsAndAnswersTheNextWakeup) {
+    const auto a1 = accept_one("d1", job("app-a"));
+    auto later = job("app-b");
+    later.not_before = clock_.now() + std::chrono::seconds(30);
+    const auto b1 = accept_one("d2", later);
+    const auto c1 = accept_one("d3", job("app-c"));
+    ASSERT_EQ(claim(1), (std::vector<std::int64_t>{a1}));
+
+    auto r = store_->settle({done(a1, "app-a")}, clock_.now(), 10, ClaimScope::all);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(ids(r->claimed), (std::vector<std::int64_t>{c1}));
+    ASSERT_TRUE(r->next_wakeup.has_value());
+    EXPECT_EQ(*r->next_wakeup, clock_.now() + std::chrono::seconds(30));
+    EXPECT_EQ(get(b1).state, "pending");
+}
+
+TEST_F(SqliteStoreSettleTest, ABackingOffHeadIsNotClaimedNorOvertakenAndGivesItsDueTime) {
+    const auto a1 = accept_one("d1", job("app-a"));
+    const auto a2 = accept_one("d2", job("app-a"));
+    ASSERT_EQ(claim(), (std::vector<std::int64_t>{a1}));
+    const auto retry_at = clock_.now() + std::chrono::seconds(5);
+    auto r = store_->settle(
+        {Transition{a1, "app-a", Transition::Kind::reschedule, "HTTP 500", retry_at}}, clock_.now(),
+        10, ClaimScope::freed_apps);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_TRUE(r->claimed.empty());
+    EXPECT_EQ(r->next_wakeup, retry_at);
+    EXPECT_EQ(get(a1).state, "pending");
+    EXPECT_EQ(get(a1).last_error, "HTTP 500");
+    EXPECT_EQ(get(a2).state, "pending");
+}
+
+TEST_F(SqliteStoreSettleTest, AWrongTransitionGetsItsOwnErrorAndTheOthersLand) {
+    const auto a1 = accept_one("d1", job("app-a"));
+    const auto b1 = accept_one("d2", job("app-b"));
+    ASSERT_EQ(claim(1), (std::vector<std::int64_t>{a1}));  // b1 stays pending
+    auto r = store_->settle({done(b1, "app-b"), done(a1, "app-a"), done(9999, "app-z")},
+                            clock_.now(), 0, ClaimScope::all);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    ASSERT_EQ(r->transitions.size(), 3U);
+    ASSERT_FALSE(r->transitions[0].has_value());
+    EXPECT_EQ(r->transitions[0].error().kind, StoreError::Kind::invalid_state);
+    EXPECT_TRUE(r->transitions[1].has_value());
+    ASSERT_FALSE(r->transitions[2].has_value());
+    EXPECT_EQ(r->transitions[2].error().kind, StoreError::Kind::not_found);
+    EXPECT_TRUE(r->claimed.empty());  // claim_limit 0
+    EXPECT_EQ(get(a1).state, "done");
+    EXPECT_EQ(get(b1).state, "pending");
+}
+
+TEST_F(SqliteStoreSettleTest, EachTransitionKindMatchesItsSingleMethod) {
+    std::vector<std::int64_t> id;
+    for (const auto* app : {"app-a", "app-b", "app-c", "app-d", "app-e"}) {
+        id.push_back(accept_one(std::string("d-") + app, job(app)));
+    }
+    ASSERT_EQ(claim().size(), 5U);
+    const auto at = clock_.now() + std::chrono::minutes(1);
+    using K = Transition::Kind;
+    auto r = store_->settle({{id[0], "app-a", K::complete, "ok", {}},
+                             {id[1], "app-b", K::fail, "HTTP 404", {}},
+                             {id[2], "app-c", K::reschedule, "HTTP 503", at},
+                             {id[3], "app-d", K::defer, "deferred: freeze", at},
+                             {id[4], "app-e", K::skip, "skipped: freeze", {}}},
+                            clock_.now(), 0, ClaimScope::freed_apps);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(get(id[0]).state, "done");
+    EXPECT_EQ(get(id[1]).state, "failed");
+    EXPECT_EQ(get(id[1]).last_error, "HTTP 404");
+    EXPECT_EQ(get(id[2]).state, "pending");
+    EXPECT_EQ(get(id[2]).attempts, 1);
+    EXPECT_EQ(get(id[2]).next_attempt_at, at);
+    EXPECT_EQ(get(id[3]).state, "pending");
+    EXPECT_EQ(get(id[3]).attempts, 0);  // a deferral is not an attempt
+    EXPECT_EQ(get(id[3]).note, "deferred: freeze");
+    EXPECT_EQ(get(id[4]).state, "done");
+    EXPECT_EQ(get(id[4]).note, "skipped: freeze");
+}
+
 }  // namespace
 }  // namespace linkpilot::store
