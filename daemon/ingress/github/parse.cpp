@@ -7,12 +7,21 @@
 #include <optional>
 #include <set>
 
+#include "daemon/ingress/json_access.hpp"
+
 namespace linkpilot::ingress::github {
 
 namespace {
 
 namespace json = boost::json;
 using Result = Expected<events::Event, std::string>;
+using json_access::find_string;
+using json_access::first_non_empty;
+using json_access::get_array;
+using json_access::get_bool;
+using json_access::get_int;
+using json_access::get_object;
+using json_access::get_string;
 
 // GitHub's push documentation has said "The array includes a maximum of 20 commits" (the text
 // now adds that this limit applies to timeline events, and the current schema says 2048 for
@@ -22,74 +31,6 @@ using Result = Expected<events::Event, std::string>;
 constexpr std::size_t kMaxTrustedCommits = 20;
 // Per commit, GitHub reports at most 3000 changed files in added/modified/removed.
 constexpr std::size_t kMaxFilesPerCommit = 3000;
-
-// Tolerant accessors: a missing key, null or wrong type reads as absent.
-const json::object* get_object(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return nullptr;
-    }
-    const json::value* v = o->if_contains(key);
-    return v != nullptr ? v->if_object() : nullptr;
-}
-
-const json::array* get_array(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return nullptr;
-    }
-    const json::value* v = o->if_contains(key);
-    return v != nullptr ? v->if_array() : nullptr;
-}
-
-std::optional<std::string> find_string(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return std::nullopt;
-    }
-    const json::value* v = o->if_contains(key);
-    if (v == nullptr || !v->is_string()) {
-        return std::nullopt;
-    }
-    return std::string(v->get_string());
-}
-
-std::string get_string(const json::object* o, std::string_view key) {
-    return find_string(o, key).value_or("");
-}
-
-bool get_bool(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return false;
-    }
-    const json::value* v = o->if_contains(key);
-    return v != nullptr && v->is_bool() && v->get_bool();
-}
-
-std::optional<std::int64_t> as_int(const json::value* v) {
-    if (v == nullptr) {
-        return std::nullopt;
-    }
-    if (v->is_int64()) {
-        return v->get_int64();
-    }
-    if (v->is_uint64() &&
-        v->get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return static_cast<std::int64_t>(v->get_uint64());
-    }
-    return std::nullopt;
-}
-
-std::optional<std::int64_t> get_int(const json::object* o, std::string_view key) {
-    return o == nullptr ? std::nullopt : as_int(o->if_contains(key));
-}
-
-// First non-empty of a list of candidates.
-std::string first_non_empty(std::initializer_list<std::string> candidates) {
-    for (const auto& c : candidates) {
-        if (!c.empty()) {
-            return c;
-        }
-    }
-    return "";
-}
 
 std::string login_of(const json::object* o, std::string_view key) {
     return get_string(get_object(o, key), "login");

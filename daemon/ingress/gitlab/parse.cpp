@@ -7,86 +7,22 @@
 #include <optional>
 #include <set>
 
+#include "daemon/ingress/json_access.hpp"
+
 namespace linkpilot::ingress::gitlab {
 
 namespace {
 
 namespace json = boost::json;
 using Result = Expected<events::Event, std::string>;
-
-// Tolerant accessors: a missing key, null or wrong type reads as absent.
-const json::object* get_object(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return nullptr;
-    }
-    const json::value* v = o->if_contains(key);
-    return v != nullptr ? v->if_object() : nullptr;
-}
-
-const json::array* get_array(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return nullptr;
-    }
-    const json::value* v = o->if_contains(key);
-    return v != nullptr ? v->if_array() : nullptr;
-}
-
-std::optional<std::string> find_string(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return std::nullopt;
-    }
-    const json::value* v = o->if_contains(key);
-    if (v == nullptr || !v->is_string()) {
-        return std::nullopt;
-    }
-    return std::string(v->get_string());
-}
-
-std::string get_string(const json::object* o, std::string_view key) {
-    return find_string(o, key).value_or("");
-}
-
-std::optional<bool> find_bool(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return std::nullopt;
-    }
-    const json::value* v = o->if_contains(key);
-    if (v == nullptr || !v->is_bool()) {
-        return std::nullopt;
-    }
-    return v->get_bool();
-}
-
-bool get_bool(const json::object* o, std::string_view key) {
-    return find_bool(o, key).value_or(false);
-}
-
-std::optional<std::int64_t> get_int(const json::object* o, std::string_view key) {
-    if (o == nullptr) {
-        return std::nullopt;
-    }
-    const json::value* v = o->if_contains(key);
-    if (v == nullptr) {
-        return std::nullopt;
-    }
-    if (v->is_int64()) {
-        return v->get_int64();
-    }
-    if (v->is_uint64() &&
-        v->get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return static_cast<std::int64_t>(v->get_uint64());
-    }
-    return std::nullopt;
-}
-
-std::string first_non_empty(std::initializer_list<std::string> candidates) {
-    for (const auto& c : candidates) {
-        if (!c.empty()) {
-            return c;
-        }
-    }
-    return "";
-}
+using json_access::find_bool;
+using json_access::find_string;
+using json_access::first_non_empty;
+using json_access::get_array;
+using json_access::get_bool;
+using json_access::get_int;
+using json_access::get_object;
+using json_access::get_string;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
