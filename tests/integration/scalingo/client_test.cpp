@@ -37,6 +37,7 @@
 #include "daemon/scalingo/http.hpp"
 #include "daemon/scalingo/retry.hpp"
 #include "tests/integration/scalingo/certificates.hpp"
+#include "tests/support/coroutines.hpp"
 #include "tests/support/process.hpp"
 
 // GCC 12 warns falsely on Asio coroutine frames at -O1 (see daemon/scalingo/CMakeLists.txt).
@@ -51,38 +52,17 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 namespace json = boost::json;
 using namespace std::chrono_literals;
+using linkpilot::testing::Attempts;
 using linkpilot::testing::LeafCertificate;
 using linkpilot::testing::Process;
+using linkpilot::testing::run;
 using linkpilot::testing::TestPki;
+using linkpilot::testing::with_retries;
 using net::ip::tcp;
 using namespace net::experimental::awaitable_operators;
 
 constexpr auto kUse = net::as_tuple(net::use_awaitable);
 constexpr const char* kApiToken = "tk-us-integration";
-
-// Runs one awaitable to completion on `ioc`, then stops the loop (the proxy's accept and
-// tunnels stay parked until the next run) and returns its result.
-template <class T>
-T run(net::io_context& ioc, std::function<net::awaitable<T>()> make) {
-    std::optional<T> result;
-    net::co_spawn(
-        ioc,
-        [&]() -> net::awaitable<void> {
-            try {
-                result.emplace(co_await make());
-            } catch (const std::exception& e) {
-                ADD_FAILURE() << "coroutine threw: " << e.what();
-            }
-            ioc.stop();
-        },
-        net::detached);
-    ioc.run();
-    ioc.restart();
-    if (!result) {
-        throw std::runtime_error("the coroutine under test did not finish");
-    }
-    return std::move(*result);
-}
 
 // A minimal HTTP CONNECT proxy on 127.0.0.1:0 (what HTTPS_PROXY points at in a corporate
 // network): records each CONNECT target, then pipes bytes both ways without looking at them.
@@ -280,34 +260,12 @@ class ScalingoIntegration : public ::testing::Test {
     SystemClock clock_;
 };
 
-// What the job executor does (durably, there): attempt, ask the policy, wait, attempt again.
-template <class T>
-struct Attempts {
-    std::optional<Expected<T, CallError>> result;
-    std::uint32_t count = 0;
-    std::vector<std::chrono::milliseconds> delays;
-};
-
-template <class T>
-net::awaitable<Attempts<T>> with_retries(std::function<Call<T>()> call, RetryPolicy policy) {
-    std::mt19937_64 rng(6);
-    Attempts<T> out;
-    for (;;) {
-        out.result.emplace(co_await call());
-        ++out.count;
-        if (*out.result) {
-            co_return out;
-        }
-        const auto decision = decide(policy, out.result->error(), out.count, rng);
-        if (!decision.retry) {
-            co_return out;
-        }
-        out.delays.push_back(decision.delay);
-        net::steady_timer timer(co_await net::this_coro::executor);
-        timer.expires_after(decision.delay);
-        auto [ec] = co_await timer.async_wait(kUse);
-        (void)ec;
-    }
+// Between attempts, a real timer: the simulator's Retry-After is honoured in real time.
+net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    net::steady_timer timer(co_await net::this_coro::executor);
+    timer.expires_after(d);
+    auto [ec] = co_await timer.async_wait(kUse);
+    (void)ec;
 }
 
 const std::string kDeployPath = "/v1/apps/shop/scm_repo_link/manual_deploy";
@@ -430,7 +388,8 @@ TEST_F(ScalingoIntegration, ServerErrorTwiceThenOkTakesThreeAttempts) {
     const RetryPolicy policy{5, 20ms, 100ms};
     auto out = run<Attempts<Deployment>>(ioc_, [&]() -> net::awaitable<Attempts<Deployment>> {
         co_return co_await with_retries<Deployment>(
-            [&]() -> Call<Deployment> { return c->manual_deploy("shop", "main"); }, policy);
+            [&]() -> Call<Deployment> { return c->manual_deploy("shop", "main"); }, policy,
+            sleep_for);
     });
     ASSERT_TRUE(out.result && *out.result) << out.result->error().message;
     EXPECT_EQ(out.count, 3U);
@@ -452,7 +411,7 @@ TEST_F(ScalingoIntegration, TooManyRequestsWaitsForRetryAfter) {
     auto out = run<Attempts<Deployment>>(ioc_, [&]() -> net::awaitable<Attempts<Deployment>> {
         co_return co_await with_retries<Deployment>(
             [&]() -> Call<Deployment> { return c->manual_deploy("shop", "main"); },
-            RetryPolicy{5, 20ms, 100ms});
+            RetryPolicy{5, 20ms, 100ms}, sleep_for);
     });
     ASSERT_TRUE(out.result && *out.result) << out.result->error().message;
     EXPECT_EQ(out.count, 2U);
@@ -480,7 +439,7 @@ TEST_F(ScalingoIntegration, UnknownAppFailsAtOnceWithScalingosMessage) {
     auto out = run<Attempts<Deployment>>(ioc_, [&]() -> net::awaitable<Attempts<Deployment>> {
         co_return co_await with_retries<Deployment>(
             [&]() -> Call<Deployment> { return c->manual_deploy("ghost", "main"); },
-            RetryPolicy{5, 20ms, 100ms});
+            RetryPolicy{5, 20ms, 100ms}, sleep_for);
     });
     ASSERT_TRUE(out.result && !*out.result);
     EXPECT_EQ(out.count, 1U);
@@ -494,7 +453,7 @@ TEST_F(ScalingoIntegration, WrongApiTokenFailsOnceWithoutRetryStorm) {
     auto out = run<Attempts<Deployment>>(ioc_, [&]() -> net::awaitable<Attempts<Deployment>> {
         co_return co_await with_retries<Deployment>(
             [&]() -> Call<Deployment> { return c->manual_deploy("shop", "main"); },
-            RetryPolicy{5, 20ms, 100ms});
+            RetryPolicy{5, 20ms, 100ms}, sleep_for);
     });
     ASSERT_TRUE(out.result && !*out.result);
     EXPECT_EQ(out.count, 1U);

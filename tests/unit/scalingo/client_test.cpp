@@ -9,6 +9,7 @@
 
 #include "daemon/scalingo/retry.hpp"
 #include "linkpilot_version.hpp"
+#include "tests/support/coroutines.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/unit/scalingo/loopback.hpp"
 
@@ -16,9 +17,11 @@ namespace linkpilot::scalingo {
 namespace {
 
 using namespace std::chrono_literals;
+using linkpilot::testing::Attempts;
+using linkpilot::testing::run;
+using linkpilot::testing::with_retries;
 using testing::FakeScalingo;
 using testing::LoopbackServer;
-using testing::run;
 namespace net = boost::asio;
 namespace http = boost::beast::http;
 
@@ -62,31 +65,13 @@ struct Fixture {
 
 // What the job executor does with a failed attempt, minus the durable store: ask the policy,
 // let the injected clock jump over the delay, attempt again.
-template <class T>
-struct Attempts {
-    std::optional<Expected<T, CallError>> result;
-    std::uint32_t count = 0;
-    std::vector<std::chrono::milliseconds> delays;
-};
-
-template <class T>
-net::awaitable<Attempts<T>> with_retries(std::function<Call<T>()> call, const RetryPolicy& policy,
-                                         linkpilot::testing::FakeClock& clock) {
-    std::mt19937_64 rng(6);
-    Attempts<T> out;
-    for (;;) {
-        out.result.emplace(co_await call());
-        ++out.count;
-        if (*out.result) {
-            co_return out;
-        }
-        const auto decision = decide(policy, out.result->error(), out.count, rng);
-        if (!decision.retry) {
-            co_return out;
-        }
-        out.delays.push_back(decision.delay);
-        clock.advance(decision.delay);
-    }
+// Between attempts, the fake clock moves by the policy's delay: no real waiting.
+std::function<net::awaitable<void>(std::chrono::milliseconds)> advance(
+    linkpilot::testing::FakeClock& clock) {
+    return [&clock](std::chrono::milliseconds d) -> net::awaitable<void> {
+        clock.advance(d);
+        co_return;
+    };
 }
 
 const RetryPolicy kPolicy{5, 1s, 10s};
@@ -248,7 +233,7 @@ TEST(Scalingo_Client, ServerErrorTwiceThenOkSucceedsOnTheThirdAttempt) {
     auto out = run<Attempts<Deployment>>(f.ioc, [&]() -> net::awaitable<Attempts<Deployment>> {
         co_return co_await with_retries<Deployment>(
             [&]() -> Call<Deployment> { return client->manual_deploy("shop", "main"); }, kPolicy,
-            f.clock);
+            advance(f.clock));
     });
     ASSERT_TRUE(out.result && *out.result) << out.result->error().message;
     EXPECT_EQ((*out.result)->id, "dep-1");
@@ -299,7 +284,7 @@ TEST(Scalingo_Client, TooManyRequestsWaitsRetryAfterOnTheInjectedClock) {
     auto out = run<Attempts<Deployment>>(f.ioc, [&]() -> net::awaitable<Attempts<Deployment>> {
         co_return co_await with_retries<Deployment>(
             [&]() -> Call<Deployment> { return client->manual_deploy("shop", "main"); }, policy,
-            f.clock);
+            advance(f.clock));
     });
     ASSERT_TRUE(out.result && *out.result) << out.result->error().message;
     EXPECT_EQ(out.count, 2U);
@@ -335,7 +320,7 @@ TEST(Scalingo_Client, UnprocessableEntityFailsAtOnceWithScalingosMessage) {
     auto out = run<Attempts<Deployment>>(f.ioc, [&]() -> net::awaitable<Attempts<Deployment>> {
         co_return co_await with_retries<Deployment>(
             [&]() -> Call<Deployment> { return client->manual_deploy("shop", ""); }, kPolicy,
-            f.clock);
+            advance(f.clock));
     });
     ASSERT_TRUE(out.result && !*out.result);
     EXPECT_EQ(out.count, 1U);
@@ -350,7 +335,7 @@ TEST(Scalingo_Client, NotFoundFailsAtOnceWithScalingosMessage) {
     auto client = f.client(f.options());
     auto out = run<Attempts<ScmRepoLink>>(f.ioc, [&]() -> net::awaitable<Attempts<ScmRepoLink>> {
         co_return co_await with_retries<ScmRepoLink>(
-            [&]() -> Call<ScmRepoLink> { return client->link("nope"); }, kPolicy, f.clock);
+            [&]() -> Call<ScmRepoLink> { return client->link("nope"); }, kPolicy, advance(f.clock));
     });
     ASSERT_TRUE(out.result && !*out.result);
     EXPECT_EQ(out.count, 1U);

@@ -246,21 +246,4 @@ class LoopbackServer {
     int connections_ = 0;
 };
 
-// Runs `make()`'s awaitable on `ioc` until it completes, then stops the loop (pending server
-// sessions and timers are abandoned) and returns its result.
-template <class T>
-T run(net::io_context& ioc, std::function<net::awaitable<T>()> make) {
-    std::optional<T> result;
-    net::co_spawn(
-        ioc,
-        [&]() -> net::awaitable<void> {
-            result.emplace(co_await make());
-            ioc.stop();
-        },
-        net::detached);
-    ioc.run();
-    ioc.restart();
-    return std::move(*result);
-}
-
 }  // namespace linkpilot::scalingo::testing
