@@ -20,6 +20,7 @@
 #include "daemon/ingress/server.hpp"
 #include "daemon/jobs/executor.hpp"
 #include "daemon/jobs/metrics.hpp"
+#include "daemon/pruner/sweeper.hpp"
 #include "daemon/scalingo/client.hpp"
 #include "daemon/store/group_commit.hpp"
 #include "daemon/store/sqlite_store.hpp"
@@ -80,12 +81,19 @@ int run_serve(const ServeOptions& o) {
                             jobs::executor_options_from(*cfg, std::random_device{}()), log,
                             ioc.get_executor());
 
+    // SPEC 6: a pruning sweep at start and every prune.every; its deletions are jobs.
+    pruner::Metrics prune_metrics;
+    pruner::Sweeper sweeper(**client, &committer, clock, prune_metrics, log);
+    pruner::SweepLoop prune_loop(
+        sweeper, [&cfg] { return cfg; }, [&executor] { executor.notify(); }, ioc.get_executor());
+
     ingress::Server server(ioc, committer, clock, log);
     server.set_config(cfg, fingerprint_file(path));
     server.on_jobs_queued([&executor] { executor.notify(); });
     // Runs on the I/O thread, like the executor's strand, so its counters are read in place.
     server.on_metrics([&](std::string& out) -> net::awaitable<void> {
         executor.metrics().render_prometheus(out);
+        prune_metrics.render_prometheus(out);
         auto stats_op = committer.run([](store::Store& s) { return s.stats(); });
         auto stats = co_await std::move(stats_op);
         if (stats) {
@@ -128,6 +136,11 @@ int run_serve(const ServeOptions& o) {
             jobs_finished = true;
             jobs_done.cancel();
         });
+    net::co_spawn(ioc, prune_loop.run(), [&](const std::exception_ptr& e) {
+        if (e) {
+            log->critical("prune: the sweep loop stopped on an internal error");
+        }
+    });
     sd_notify(0, "READY=1\nSTATUS=accepting webhooks");
 
     net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
@@ -162,6 +175,7 @@ int run_serve(const ServeOptions& o) {
                 }
                 log->info("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
                 sd_notify(0, "STOPPING=1");
+                prune_loop.stop();
                 co_await server.drain(kDrainTimeout);
                 executor.stop();
                 while (!jobs_finished) {

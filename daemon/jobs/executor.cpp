@@ -398,10 +398,10 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
             co_return fmt::format("review app {} requested for PR #{}", name, *args->pr_number);
         }
         case rules::ActionKind::delete_review_app: {
-            if (!args->pr_number) {
+            if (!args->pr_number && !args->review_app) {
                 co_return Unexpected{bad_job("delete_review_app job without a pr_number")};
             }
-            const auto n = *args->pr_number;
+            const auto n = args->pr_number.value_or(0);
             auto t0 = clock_.steady_now();
             auto list_op = api_.review_apps(job.app);
             auto list = co_await std::move(list_op);
@@ -413,11 +413,36 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
             // SPEC 2.3: the parent's review app for this PR, named {parent}-pr{N} on Scalingo.
             const auto conventional = fmt::format("{}-pr{}", job.app, n);
             const auto it = std::find_if(list->begin(), list->end(), [&](const auto& ra) {
+                if (args->review_app) {
+                    // Named by the pruner: that app and no other, even for the same PR.
+                    return ra.app_name == *args->review_app;
+                }
                 return (ra.pull_request && ra.pull_request->number == n) ||
                        ra.app_name == conventional;
             });
             if (it == list->end()) {
+                if (args->review_app) {
+                    co_return fmt::format("review app {} is no longer listed; nothing to delete",
+                                          *args->review_app);
+                }
                 co_return fmt::format("no review app for PR #{}; nothing to delete", n);
+            }
+            if (args->review_app) {
+                if (it->parent_app_name != job.app) {
+                    co_return fmt::format("kept review app {}: its parent is {}, not {}",
+                                          it->app_name, it->parent_app_name, job.app);
+                }
+                // Deployed again since the sweep chose it (e.g. a review_app job of the same
+                // app ran first): in use again, so the sweep's reason no longer holds.
+                auto active = it->created_at;
+                if (it->last_deployment && it->last_deployment->created_at &&
+                    (!active || *it->last_deployment->created_at > *active)) {
+                    active = it->last_deployment->created_at;
+                }
+                if (args->activity_at && active && *active > *args->activity_at) {
+                    co_return fmt::format("kept review app {}: active again since the sweep ({})",
+                                          it->app_name, iso(*active));
+                }
             }
             const std::string name = it->app_name;
             t0 = clock_.steady_now();
@@ -432,6 +457,9 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
                     co_return fmt::format("review app {} already deleted", name);
                 }
                 co_return Unexpected{std::move(del.error())};
+            }
+            if (n == 0) {
+                co_return fmt::format("deleted review app {}", name);
             }
             co_return fmt::format("deleted review app {} (PR #{})", name, n);
         }

@@ -1,8 +1,12 @@
 #include "daemon/jobs/job_args.hpp"
 
+#include <date/date.h>
+
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
+#include <sstream>
 
 namespace linkpilot::jobs {
 
@@ -42,7 +46,46 @@ Expected<JobArgs, std::string> parse_args(std::string_view text) {
             return Unexpected{std::string("arguments: pr_number is not a positive integer")};
         }
     }
+    if (const auto* r = obj->if_contains("review_app"); r != nullptr && !r->is_null()) {
+        const auto* s = r->if_string();
+        if (s == nullptr || s->empty()) {
+            return Unexpected{std::string("arguments: review_app is not a name")};
+        }
+        args.review_app = std::string(*s);
+    }
+    if (const auto* a = obj->if_contains("activity_at"); a != nullptr && !a->is_null()) {
+        const auto* s = a->if_string();
+        std::chrono::system_clock::time_point t;
+        if (s != nullptr) {
+            std::istringstream in{std::string(*s)};
+            in >> date::parse("%FT%TZ", t);
+            if (!in.fail()) {
+                args.activity_at = t;
+            }
+        }
+        if (!args.activity_at) {
+            return Unexpected{std::string("arguments: activity_at is not a UTC date")};
+        }
+    }
     return args;
+}
+
+std::string serialize_args(const JobArgs& args) {
+    json::object o;
+    if (args.branch) {
+        o["branch"] = *args.branch;
+    }
+    if (args.pr_number) {
+        o["pr_number"] = *args.pr_number;
+    }
+    if (args.review_app) {
+        o["review_app"] = *args.review_app;
+    }
+    if (args.activity_at) {
+        // Full precision, so the executor compares against exactly what the sweep saw.
+        o["activity_at"] = date::format("%FT%TZ", *args.activity_at);
+    }
+    return json::serialize(o);
 }
 
 std::optional<rules::ActionKind> action_from_string(std::string_view action) {

@@ -398,9 +398,16 @@ Response app_routes(const Request& req, const boost::urls::url_view& url, const 
     }
     if (action == "review_apps") {
         json::array out;
+        // Listed by parent name, or by the link they were deployed from (Scalingo keeps review
+        // apps under the repo link; a seeded `parent_app_name` can then disagree, for tests of
+        // callers that must not trust the listing blindly).
+        const auto& link_id = link_value->as_object().at("id");
         for (const auto& [child, record] : d.state.review_apps) {
-            const auto* parent = record.as_object().if_contains("parent_app_name");
-            if (parent != nullptr && parent->is_string() && parent->as_string() == name) {
+            const auto& r = record.as_object();
+            const auto* parent = r.if_contains("parent_app_name");
+            const auto* via = r.if_contains("repo_link_id");
+            if ((parent != nullptr && parent->is_string() && parent->as_string() == name) ||
+                (via != nullptr && *via == link_id)) {
                 out.push_back(record);
             }
         }

@@ -485,7 +485,8 @@ Expected<bool, std::string> apply_seed(State& s, const json::value& seed, const 
                     pull[k] = v;
                 }
             }
-            for (const char* key : {"stale_deletion_date", "on_close_deletion_date"}) {
+            for (const char* key :
+                 {"stale_deletion_date", "on_close_deletion_date", "parent_app_name"}) {
                 if (const auto* d = r.if_contains(key); d != nullptr && d->is_string()) {
                     stored[key] = *d;
                 }
