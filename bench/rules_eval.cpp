@@ -113,7 +113,8 @@ rules::Condition when(ConditionKey k, std::initializer_list<std::string> items) 
 // A realistic mix: most rules are for other event kinds or other repositories and fail early;
 // pull_request rules run a few globs, a regex, labels and a payload pointer; 1 in 50 matches.
 // With `globs` false, every wildcard pattern is replaced by a literal with the same outcome:
-// the difference between the two runs is the cost of glob/regex matching (RE2).
+// the difference between the two runs is the cost of glob matching (rules/pattern.cpp's own
+// matcher) and of the `re:` regexes (RE2).
 rules::RuleSet make_rules(bool globs) {
     auto g = [globs](const char* glob, const char* literal) {
         return std::string(globs ? glob : literal);
@@ -248,7 +249,7 @@ void BM_EvaluateActionsOnly(benchmark::State& state, const Input* in) {
     run(state, in, rules::Detail::actions_only);
 }
 
-// The same rules with literals instead of globs: the engine's own cost without RE2.
+// The same rules with literals instead of globs and regexes: the engine's cost without them.
 void BM_EvaluateActionsOnlyLiterals(benchmark::State& state, const Input* in) {
     Input lit{in->payload, in->event, in->literal_rules, {}};
     run(state, &lit, rules::Detail::actions_only);

@@ -209,6 +209,9 @@ std::optional<std::string_view> string_field(ConditionKey key, const events::Eve
 }
 
 bool not_available(Why& why, ConditionKey key, const events::Event& event) {
+    if (!why.wanted()) {
+        return false;
+    }
     why << to_string(key) << ": not available on " << events::to_string(event.kind()) << " events";
     return false;
 }
@@ -234,6 +237,9 @@ bool check_labels(const LabelsCondition& cond, const events::Event& event, Why& 
     constexpr std::size_t kShown = 10;
     for (const auto& p : cond.all_of) {
         if (!label_pattern_holds(p, labels)) {
+            if (!why.wanted()) {
+                return false;
+            }
             why << "labels: ";
             why.strings(labels, kShown) << (p.negated() ? " has a label excluded by " : " lacks ");
             why.quoted(p.source());
@@ -249,6 +255,9 @@ bool check_labels(const LabelsCondition& cond, const events::Event& event, Why& 
             }
         }
         if (!any) {
+            if (!why.wanted()) {
+                return false;
+            }
             why << "labels: ";
             why.strings(labels, kShown) << " has none of any: ";
             why.patterns(cond.any_of);
@@ -257,6 +266,9 @@ bool check_labels(const LabelsCondition& cond, const events::Event& event, Why& 
     }
     for (const auto& p : cond.none_of) {
         if (label_pattern_holds(p, labels)) {
+            if (!why.wanted()) {
+                return false;
+            }
             why << "labels: ";
             why.strings(labels, kShown) << " has ";
             why.quoted(p.source()) << ", excluded by none: ";
@@ -276,6 +288,9 @@ bool check_bool(ConditionKey key, bool wanted, const events::Event& event, Why& 
     if (actual == wanted) {
         return true;
     }
+    if (!why.wanted()) {
+        return false;
+    }
     why << to_string(key) << (actual ? ": true, wanted false" : ": false, wanted true");
     return false;
 }
@@ -284,6 +299,12 @@ bool check_paths(const PatternList& list, const events::Event& event, Why& why) 
     const auto* push = std::get_if<events::Push>(&event.body);
     if (!push) {
         return not_available(why, ConditionKey::paths, event);
+    }
+    // A deleted branch changed no file: its push carries no commits, but that is not a
+    // truncated list, so it does not fail open (a deploy of a deleted branch can only fail).
+    if (push->action == "deleted") {
+        why << "paths: the branch was deleted, no file changed";
+        return false;
     }
     // Fail open on a truncated or missing file list: skipping a deploy that was needed is
     // silent and worse than an extra deploy. The report shows a note (docs/rules.md).
@@ -294,6 +315,9 @@ bool check_paths(const PatternList& list, const events::Event& event, Why& why) 
         if (list.matches(f)) {
             return true;
         }
+    }
+    if (!why.wanted()) {
+        return false;
     }
     why << "paths: ";
     if (push->changed_files.empty()) {
@@ -306,6 +330,43 @@ bool check_paths(const PatternList& list, const events::Event& event, Why& why) 
     why.list(list);
     return false;
 }
+
+// JSON pointers resolved once per evaluation: many rules test the same few pointers, and each
+// `find_pointer` parses the pointer and hashes every key on the way. Fixed size, no allocation;
+// pointers beyond the first kSlots are looked up every time.
+class PointerCache {
+  public:
+    explicit PointerCache(const boost::json::value* payload) : payload_(payload) {}
+
+    [[nodiscard]] bool has_payload() const { return payload_ != nullptr; }
+
+    const boost::json::value* find(std::string_view pointer) {
+        if (!payload_) {
+            return nullptr;
+        }
+        for (std::size_t i = 0; i < used_; ++i) {
+            if (slots_[i].pointer == pointer) {
+                return slots_[i].value;
+            }
+        }
+        boost::system::error_code ec;
+        const boost::json::value* v = payload_->find_pointer(pointer, ec);
+        if (used_ < slots_.size()) {
+            slots_[used_++] = {pointer, v};
+        }
+        return v;
+    }
+
+  private:
+    static constexpr std::size_t kSlots = 16;
+    struct Slot {
+        std::string_view pointer;
+        const boost::json::value* value = nullptr;
+    };
+    const boost::json::value* payload_;
+    std::array<Slot, kSlots> slots_{};
+    std::size_t used_ = 0;
+};
 
 // JSON text of a scalar (`true`, `42`, `1.5`, `null`) or the string itself, without allocating.
 bool scalar_text(const boost::json::value& v, std::string_view& out, std::array<char, 32>& buf) {
@@ -338,17 +399,12 @@ bool scalar_text(const boost::json::value& v, std::string_view& out, std::array<
     return false;
 }
 
-bool check_payload(const std::vector<PayloadCondition>& conds, const boost::json::value* payload,
-                   Why& why) {
+bool check_payload(const std::vector<PayloadCondition>& conds, PointerCache& pointers, Why& why) {
     for (const auto& c : conds) {
-        const boost::json::value* v = nullptr;
-        if (payload) {
-            boost::system::error_code ec;
-            v = payload->find_pointer(c.pointer, ec);
-        }
+        const boost::json::value* v = pointers.find(c.pointer);
         if (!v) {
             why << "payload " << c.pointer
-                << (payload ? ": missing" : ": missing (no raw payload)");
+                << (pointers.has_payload() ? ": missing" : ": missing (no raw payload)");
             return false;
         }
         std::array<char, 32> buf{};
@@ -359,6 +415,9 @@ bool check_payload(const std::vector<PayloadCondition>& conds, const boost::json
             return false;
         }
         if (!c.patterns.matches(text)) {
+            if (!why.wanted()) {
+                return false;
+            }
             why << "payload " << c.pointer << ": ";
             if (v->is_string()) {
                 why.quoted(text);
@@ -373,9 +432,26 @@ bool check_payload(const std::vector<PayloadCondition>& conds, const boost::json
     return true;
 }
 
+// What every condition of one evaluation reads: the event, its string fields looked up once
+// (instead of once per condition), and the payload's resolved pointers.
+struct Context {
+    static constexpr std::size_t kKeys = static_cast<std::size_t>(ConditionKey::payload) + 1;
+
+    Context(const events::Event& e, const boost::json::value* payload)
+        : event(e), pointers(payload) {
+        for (std::size_t k = 0; k < kKeys; ++k) {
+            fields[k] = string_field(static_cast<ConditionKey>(k), e);
+        }
+    }
+
+    const events::Event& event;
+    std::array<std::optional<std::string_view>, kKeys> fields{};
+    PointerCache pointers;
+};
+
 // True when the condition holds; otherwise `why` says why, with the actual value.
-bool check(const Condition& cond, const events::Event& event, const boost::json::value* payload,
-           Why& why) {
+bool check(const Condition& cond, Context& ctx, Why& why) {
+    const events::Event& event = ctx.event;
     switch (cond.key) {
         case ConditionKey::labels:
             if (const auto* l = std::get_if<LabelsCondition>(&cond.test)) {
@@ -395,17 +471,20 @@ bool check(const Condition& cond, const events::Event& event, const boost::json:
             break;
         case ConditionKey::payload:
             if (const auto* p = std::get_if<std::vector<PayloadCondition>>(&cond.test)) {
-                return check_payload(*p, payload, why);
+                return check_payload(*p, ctx.pointers, why);
             }
             break;
         default:
             if (const auto* list = std::get_if<PatternList>(&cond.test)) {
-                auto value = string_field(cond.key, event);
+                const auto& value = ctx.fields[static_cast<std::size_t>(cond.key)];
                 if (!value) {
                     return not_available(why, cond.key, event);
                 }
                 if (list->matches(*value)) {
                     return true;
+                }
+                if (!why.wanted()) {
+                    return false;
                 }
                 why << to_string(cond.key) << ": ";
                 why.quoted(*value) << " does not match ";
@@ -539,6 +618,7 @@ Evaluation evaluate(const RuleSet& rules, const events::Event& event,
     const auto* tag = std::get_if<events::Tag>(&event.body);
     const bool tag_deleted = tag && tag->action == "deleted";
 
+    Context ctx(event, payload);
     const Rule* stopped_by = nullptr;
     for (std::size_t i = 0; i < rules.rules.size(); ++i) {
         const Rule& rule = rules.rules[i];
@@ -569,7 +649,7 @@ Evaluation evaluate(const RuleSet& rules, const events::Event& event,
         }
         bool ok = true;
         for (const auto& cond : rule.conditions) {
-            if (!check(cond, event, payload, why)) {
+            if (!check(cond, ctx, why)) {
                 ok = false;
                 break;
             }

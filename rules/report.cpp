@@ -149,7 +149,7 @@ std::string describe_action(const Action& action) {
 
 bool paths_fail_open(const events::Event& event) {
     const auto* push = std::get_if<events::Push>(&event.body);
-    return push && !push->files_complete;
+    return push && !push->files_complete && push->action != "deleted";
 }
 
 std::string render_text(const events::Event& event, const Evaluation& evaluation) {

@@ -29,7 +29,7 @@ std::string describe_action(const Action& action);
 std::string format_duration(std::chrono::milliseconds d);
 
 // True when a push's file list may be incomplete, so `paths:` conditions were treated as
-// matched (docs/rules.md, "paths on truncated pushes").
+// matched (docs/rules.md, "paths on truncated pushes"). Never for a branch deletion.
 bool paths_fail_open(const events::Event& event);
 
 // The text form of `explain`:

@@ -28,8 +28,13 @@ RuleSet one(Rule r) {
 
 RuleVerdict verdict_of(Rule r, const events::Event& e,
                        const boost::json::value* payload = nullptr) {
-    auto ev = evaluate(one(std::move(r)), e, payload);
+    const RuleSet rs = one(std::move(r));
+    auto ev = evaluate(rs, e, payload);
     EXPECT_EQ(ev.verdicts.size(), 1U);
+    // The ingress's mode must reach the same decision without formatting any reason.
+    auto fast = evaluate(rs, e, payload, Detail::actions_only);
+    EXPECT_EQ(fast.actions, ev.actions)
+        << "actions_only disagrees; reason: " << ev.verdicts.at(0).reason;
     return ev.verdicts.at(0);
 }
 
@@ -263,6 +268,19 @@ TEST(Rules_Engine, PathsFailOpenOnIncompleteFileList) {
     EXPECT_TRUE(v.matched) << v.reason;
     std::get<events::Push>(e.body).changed_files.clear();
     EXPECT_TRUE(verdict_of(r, e).matched);
+}
+
+TEST(Rules_Engine, PathsNeverHoldOnBranchDeletion) {
+    // A deletion push has no commits (so no complete file list) but changed no file either:
+    // it must not fail open into a deploy of a branch that no longer exists.
+    auto r = rule("r", Kind::push, {when(ConditionKey::paths, {"app/**"})});
+    auto e = push_event("main", {});
+    auto& push = std::get<events::Push>(e.body);
+    push.action = "deleted";
+    push.files_complete = false;
+    auto v = verdict_of(r, e);
+    EXPECT_FALSE(v.matched);
+    EXPECT_EQ(v.reason, "paths: the branch was deleted, no file changed");
 }
 
 TEST(Rules_Engine, ManyChangedFilesAreCutInTheReason) {

@@ -1,6 +1,10 @@
 #include "rules/pattern.hpp"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <random>
+#include <string>
 
 namespace linkpilot::rules {
 namespace {
@@ -107,6 +111,113 @@ TEST(Rules_Pattern, EmptyPatternIsAnError) {
 TEST(Rules_Pattern, DescribeQuotesSourcesIncludesFirst) {
     EXPECT_EQ(list({"main"}).describe(), "\"main\"");
     EXPECT_EQ(list({"!b", "a"}).describe(), "[\"a\", \"!b\"]");
+}
+
+TEST(Rules_Pattern, QuestionMarkIsOneUtf8Character) {
+    EXPECT_TRUE(list({"caf?"}).matches("caf\xc3\xa9"));
+    EXPECT_FALSE(list({"caf?"}).matches("caf\xc3\xa9x"));
+    EXPECT_TRUE(list({"?-x"}, PatternSyntax::path).matches("\xe2\x82\xac-x"));
+}
+
+TEST(Rules_Pattern, LeadingDoubleStarSlashMatchesAnyDepthIncludingNone) {
+    auto l = list({"**/Gemfile"}, PatternSyntax::path);
+    EXPECT_TRUE(l.matches("Gemfile"));
+    EXPECT_TRUE(l.matches("a/b/Gemfile"));
+    EXPECT_FALSE(l.matches("a/bGemfile"));
+    EXPECT_FALSE(l.matches("Gemfile.lock"));
+}
+
+TEST(Rules_Pattern, GlobSuffixAndPrefixMustNotOverlap) {
+    auto l = list({"ab*ba"});
+    EXPECT_TRUE(l.matches("abba"));
+    EXPECT_FALSE(l.matches("aba"));
+    EXPECT_TRUE(l.matches("ab/x/ba"));
+}
+
+TEST(Rules_Pattern, VeryLongGlobStillMatches) {
+    std::string glob;
+    std::string value;
+    for (int i = 0; i < 40; ++i) {
+        glob += "a*";
+        value += "ab";
+    }
+    EXPECT_TRUE(list({glob.c_str()}).matches(value));
+    EXPECT_FALSE(list({(glob + "c").c_str()}).matches(value));
+}
+
+TEST(Rules_Pattern, ManyStarsDoNotBacktrack) {
+    // `*a*a*...*b*` against a long run of `a`: exponential for a backtracking matcher.
+    std::string glob;
+    for (int i = 0; i < 30; ++i) {
+        glob += "*a";
+    }
+    glob += "*b*";
+    EXPECT_FALSE(list({glob.c_str()}).matches(std::string(100000, 'a')));
+    EXPECT_FALSE(list({glob.c_str()}, PatternSyntax::path).matches(std::string(100000, 'a')));
+}
+
+// The matcher against RE2 running the glob's regular-expression translation (the engine's
+// previous implementation), on random globs and values over a small alphabet.
+std::string reference_regex(std::string_view glob, PatternSyntax syntax) {
+    std::string out = "(?s)";
+    for (std::size_t i = 0; i < glob.size(); ++i) {
+        const char c = glob[i];
+        if (c == '*') {
+            const bool dbl = i + 1 < glob.size() && glob[i + 1] == '*';
+            if (syntax == PatternSyntax::path && dbl) {
+                ++i;
+                if (i + 1 < glob.size() && glob[i + 1] == '/') {
+                    ++i;
+                    out += "(?:.*/)?";
+                } else {
+                    out += ".*";
+                }
+            } else if (syntax == PatternSyntax::path) {
+                out += "[^/]*";
+            } else {
+                i += dbl ? 1 : 0;
+                out += ".*";
+            }
+        } else if (c == '?') {
+            out += syntax == PatternSyntax::path ? "[^/]" : ".";
+        } else {
+            out += RE2::QuoteMeta(std::string_view(&glob[i], 1));
+        }
+    }
+    return out;
+}
+
+TEST(Rules_Pattern, GlobMatcherAgreesWithRe2Translation) {
+    std::mt19937 rng(20261126);  // fixed seed: the same cases on every run
+    const std::vector<std::string> glob_parts = {"a", "b", "/", "*", "**", "?", "\xc3\xa9", "**/"};
+    const std::vector<std::string> value_parts = {"a", "b", "/", "\xc3\xa9", "\n"};
+    auto pick = [&rng](const std::vector<std::string>& parts, std::size_t max_len) {
+        std::string out;
+        const std::size_t n = std::uniform_int_distribution<std::size_t>(1, max_len)(rng);
+        for (std::size_t i = 0; i < n; ++i) {
+            out += parts[std::uniform_int_distribution<std::size_t>(0, parts.size() - 1)(rng)];
+        }
+        return out;
+    };
+    int checked = 0;
+    for (int g = 0; g < 400; ++g) {
+        const std::string glob = pick(glob_parts, 6);
+        for (auto syntax : {PatternSyntax::text, PatternSyntax::path}) {
+            auto p = Pattern::compile(glob, syntax);
+            ASSERT_TRUE(p.has_value()) << glob;
+            RE2 re(reference_regex(glob, syntax));
+            ASSERT_TRUE(re.ok()) << glob;
+            for (int v = 0; v < 40; ++v) {
+                const std::string value = v == 0 ? std::string() : pick(value_parts, 8);
+                ASSERT_EQ(p->matches_body(value), RE2::FullMatch(value, re))
+                    << "glob \"" << glob << "\" ("
+                    << (syntax == PatternSyntax::path ? "path" : "text") << ") on \"" << value
+                    << "\"";
+                ++checked;
+            }
+        }
+    }
+    EXPECT_EQ(checked, 400 * 2 * 40);
 }
 
 }  // namespace

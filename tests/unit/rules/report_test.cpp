@@ -69,6 +69,16 @@ TEST(Rules_Report, TextNotesIncompleteFileList) {
     EXPECT_TRUE(render_json(e, ev).as_object().at("paths_fail_open").as_bool());
 }
 
+TEST(Rules_Report, NoFailOpenNoteOnBranchDeletion) {
+    auto e = test::push_event("main", {});
+    auto& push = std::get<events::Push>(e.body);
+    push.action = "deleted";
+    push.files_complete = false;
+    auto ev = evaluate(staging_and_preview(), e, nullptr);
+    EXPECT_EQ(render_text(e, ev).find("note:"), std::string::npos);
+    EXPECT_FALSE(render_json(e, ev).as_object().at("paths_fail_open").as_bool());
+}
+
 TEST(Rules_Report, TextShowsReviewAppPrNumber) {
     auto e = test::pr_event();
     auto text = render_text(e, evaluate(staging_and_preview(), e, nullptr));
