@@ -89,7 +89,8 @@ int run_serve(const ServeOptions& o) {
 
     ingress::Server server(ioc, committer, clock, log);
     server.set_config(cfg, fingerprint_file(path));
-    server.on_jobs_queued([&executor] { executor.notify(); });
+    server.on_jobs_queued(
+        [&executor](std::vector<std::string> apps) { executor.notify(std::move(apps)); });
     // Runs on the I/O thread, like the executor's strand, so its counters are read in place.
     server.on_metrics([&](std::string& out) -> net::awaitable<void> {
         executor.metrics().render_prometheus(out);

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -316,6 +317,12 @@ net::awaitable<Response> Server::handle(Request& req) {
     const auto status = to_store.delivery.status;
     const auto repo = to_store.delivery.repo;
     const auto jobs = to_store.jobs.size();
+    std::vector<std::string> apps;
+    for (const auto& j : to_store.jobs) {
+        if (std::find(apps.begin(), apps.end(), j.app) == apps.end()) {
+            apps.push_back(j.app);
+        }
+    }
 
     net::steady_timer deadline(co_await net::this_coro::executor);
     deadline.expires_after(cfg->server.request_timeout);
@@ -344,7 +351,7 @@ net::awaitable<Response> Server::handle(Request& req) {
     log_->info("delivery {} ({} {} {}): {}, {} job(s)", id, provider, event, repo, status, jobs);
     metrics_.delivery(provider, event, status);
     if (jobs > 0 && on_jobs_queued_) {
-        on_jobs_queued_();
+        on_jobs_queued_(std::move(apps));
     }
     co_return accepted(req, id, status, jobs);
 }

@@ -41,7 +41,10 @@ class Server {
     // The config in force; swapped whole on reload (the ingress thread only).
     void set_config(std::shared_ptr<const config::Config> cfg, std::string fingerprint);
     // Called after each delivery that queued jobs (wakes the job executor).
-    void on_jobs_queued(std::function<void()> fn) { on_jobs_queued_ = std::move(fn); }
+    // Called with the apps a stored delivery queued jobs for.
+    void on_jobs_queued(std::function<void(std::vector<std::string>)> fn) {
+        on_jobs_queued_ = std::move(fn);
+    }
     // Extra /metrics text (executor, store).
     void on_metrics(std::function<boost::asio::awaitable<void>(std::string&)> fn) {
         on_metrics_ = std::move(fn);
@@ -75,7 +78,7 @@ class Server {
     std::string fingerprint_;
     std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
     std::optional<boost::asio::ssl::context> tls_;
-    std::function<void()> on_jobs_queued_;
+    std::function<void(std::vector<std::string>)> on_jobs_queued_;
     std::function<boost::asio::awaitable<void>(std::string&)> on_metrics_;
     Metrics metrics_;
     bool ready_ = false;

@@ -116,6 +116,18 @@ void Executor::notify() {
     });
 }
 
+void Executor::notify(std::vector<std::string> apps) {
+    net::post(strand_, [this, apps = std::move(apps)]() mutable {
+        notified_ = true;
+        for (auto& app : apps) {
+            if (std::find(named_apps_.begin(), named_apps_.end(), app) == named_apps_.end()) {
+                named_apps_.push_back(std::move(app));
+            }
+        }
+        wakeup_.cancel();
+    });
+}
+
 void Executor::stop() {
     net::post(strand_, [this] {
         stopping_ = true;
@@ -155,18 +167,23 @@ awaitable<std::size_t> Executor::settle(bool claim) {
     }
     const auto now = clock_.now();
     const auto scope = (scan_needed_ || backlog_ || store_failed_) ? store::ClaimScope::all
-                                                                   : store::ClaimScope::freed_apps;
-    if (limit > 0 && scope == store::ClaimScope::all) {
-        scan_needed_ = false;  // a notify() while the store answers sets it again
+                                                                   : store::ClaimScope::named_apps;
+    std::vector<std::string> apps;
+    if (limit > 0) {
+        // Taken only when claiming: a settle that cannot claim leaves them for the next one.
+        apps = std::exchange(named_apps_, {});
+        if (scope == store::ClaimScope::all) {
+            scan_needed_ = false;  // a notify() while the store answers sets it again
+            apps.clear();          // the scan covers them
+        }
     }
     // Reserved while the store answers, so a concurrent poll cannot claim past the cap.
     claiming_ += limit;
     // GCC 12 destroys temporaries of a co_await expression twice, so every store
     // call is built first and awaited in a second statement.
     auto settled_op =
-        committer_.run([t = std::move(transitions), now, limit, scope](store::Store& s) {
-            return s.settle(t, now, limit, scope);
-        });
+        committer_.run([t = std::move(transitions), a = std::move(apps), now, limit,
+                        scope](store::Store& s) { return s.settle(t, a, now, limit, scope); });
     auto settled = co_await std::move(settled_op);
     claiming_ -= limit;
     store_failed_ = !settled;

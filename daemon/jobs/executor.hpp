@@ -88,8 +88,12 @@ class Executor {
     // or stop(); after stop(), waits up to drain_timeout for in-flight jobs, then returns.
     boost::asio::awaitable<void> run();
 
-    // Thread-safe. Something may be runnable now (a delivery was accepted): poll soon.
+    // Thread-safe. Something may be runnable now (jobs were queued): poll soon, looking at
+    // every app's queue.
     void notify();
+    // Thread-safe. A delivery queued jobs for these apps: poll soon, looking at their queues
+    // only (an index lookup each, where notify() reads every pending job).
+    void notify(std::vector<std::string> apps);
     // Thread-safe. Ends run() (after its drain); jobs not yet claimed stay pending.
     void stop();
     // Thread-safe. A reloaded config: its concurrency, retry policy and freeze windows apply to
@@ -151,6 +155,7 @@ class Executor {
     // waiting for one: they go first, in acceptance order, so no app is starved).
     bool scan_needed_ = true;
     bool backlog_ = false;
+    std::vector<std::string> named_apps_;  // from notify(apps), for the next claiming settle
     bool notified_ = false;
     bool stopping_ = false;
     bool loop_running_ = false;  // run() settles; otherwise flush() does

@@ -61,10 +61,14 @@ CREATE INDEX jobs_by_state ON jobs (state, next_attempt_at);
 CREATE INDEX jobs_by_debounce ON jobs (debounce_key) WHERE state = 'pending';
 CREATE INDEX jobs_by_delivery ON jobs (provider, delivery_id);
 )sql",
-    // Version 2: the executor finds each app's queue head among the pending jobs only, not
-    // among every done job the table has accumulated.
+    // Version 2: the executor finds queue heads and busy apps among the pending and running
+    // jobs only, not among every done job the table accumulates; and a job's state change
+    // touches these two small partial indexes instead of two indexes over every job.
     R"sql(
 CREATE INDEX jobs_pending_by_app ON jobs (app, id) WHERE state = 'pending';
+CREATE INDEX jobs_running_by_app ON jobs (app) WHERE state = 'running';
+DROP INDEX jobs_by_app;
+DROP INDEX jobs_by_state;
 )sql",
 };
 
@@ -457,7 +461,8 @@ class SqliteStore final : public Store {
         return claimed;
     }
 
-    Result<SettleResult> settle(const std::vector<Transition>& transitions, TimePoint now,
+    Result<SettleResult> settle(const std::vector<Transition>& transitions,
+                                const std::vector<std::string>& named, TimePoint now,
                                 std::size_t claim_limit, ClaimScope scope) override {
         if (transitions.empty() && claim_limit == 0) {
             return SettleResult{};
@@ -504,10 +509,16 @@ class SqliteStore final : public Store {
             out.next_wakeup = *next;
         } else if (claim_limit > 0) {
             std::vector<std::string_view> apps;
-            for (const auto& t : transitions) {
-                if (std::find(apps.begin(), apps.end(), t.app) == apps.end()) {
-                    apps.push_back(t.app);
+            auto add = [&apps](std::string_view app) {
+                if (std::find(apps.begin(), apps.end(), app) == apps.end()) {
+                    apps.push_back(app);
                 }
+            };
+            for (const auto& t : transitions) {
+                add(t.app);
+            }
+            for (const auto& app : named) {
+                add(app);
             }
             for (const auto app : apps) {
                 if (out.claimed.size() >= claim_limit) {

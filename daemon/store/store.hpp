@@ -163,9 +163,10 @@ struct Transition {
 
 // Which runnable jobs Store::settle claims.
 enum class ClaimScope {
-    // Only the next job of the apps whose transitions it wrote: cheap (an index lookup per
-    // app), and enough when every other runnable app already has its job running.
-    freed_apps,
+    // Only the next job of the named apps (those of its transitions, plus any it is given):
+    // cheap (an index lookup per app), and enough when every other runnable app already has
+    // its job running.
+    named_apps,
     // The oldest runnable jobs of all apps, as claim_runnable (reads every pending job's app).
     all,
 };
@@ -174,7 +175,7 @@ struct SettleResult {
     std::vector<Result<Ok>> transitions;  // one per Transition, in order
     std::vector<Job> claimed;             // oldest first
     // The earliest next_attempt_at of a queue head it saw not yet due: with ClaimScope::all,
-    // as next_wakeup() answers; with freed_apps, among those apps only.
+    // as next_wakeup() answers; with named_apps, among those apps only.
     std::optional<TimePoint> next_wakeup;
 };
 
@@ -228,12 +229,14 @@ class Store {
     virtual Result<Ok> skip(std::int64_t id, std::string_view note, TimePoint now) = 0;
 
     // The executor's group commit: applies every transition as the matching method above
-    // would, then claims up to `claim_limit` runnable jobs within `scope`, all in ONE
+    // would, then claims up to `claim_limit` runnable jobs within `scope` (`apps` adds to the
+    // apps named by the transitions, e.g. those a delivery just queued jobs for), all in ONE
     // transaction, so an app's next job is claimed in the commit that completes its previous
     // one. A transition that is itself wrong (not_found, invalid_state) gets its own error; a
     // storage failure rolls everything back and is the result's error. Implementations may
     // commit this without waiting for the disk (a crash can then only re-run jobs).
-    virtual Result<SettleResult> settle(const std::vector<Transition>& transitions, TimePoint now,
+    virtual Result<SettleResult> settle(const std::vector<Transition>& transitions,
+                                        const std::vector<std::string>& apps, TimePoint now,
                                         std::size_t claim_limit, ClaimScope scope) = 0;
 
     // `linkpilot retry`: failed -> pending now, attempts back to 0 (last_error kept).

@@ -552,7 +552,7 @@ TEST_F(SqliteStoreSettleTest, WritesOutcomesAndClaimsTheFreedAppsNextJobInOneCal
     const auto c1 = accept_one("d4", job("app-c"));
     ASSERT_EQ(claim(2), (std::vector<std::int64_t>{a1, b1}));
 
-    auto r = store_->settle({done(a1, "app-a")}, clock_.now(), 10, ClaimScope::freed_apps);
+    auto r = store_->settle({done(a1, "app-a")}, {}, clock_.now(), 10, ClaimScope::named_apps);
     ASSERT_TRUE(r.has_value()) << r.error().message;
     ASSERT_EQ(r->transitions.size(), 1U);
     EXPECT_TRUE(r->transitions[0].has_value());
@@ -565,6 +565,24 @@ TEST_F(SqliteStoreSettleTest, WritesOutcomesAndClaimsTheFreedAppsNextJobInOneCal
     EXPECT_EQ(get(c1).state, "pending");
 }
 
+TEST_F(SqliteStoreSettleTest, NamedAppsAreClaimedWithoutTransitionsUnlessBusy) {
+    const auto a1 = accept_one("d1", job("app-a"));
+    const auto b1 = accept_one("d2", job("app-b"));
+    const auto b2 = accept_one("d3", job("app-b"));
+    const auto c1 = accept_one("d4", job("app-c"));
+    ASSERT_EQ(get(a1).state, "pending");
+    // Naming app-b claims its head; named again while b1 runs, it gives nothing, app-c its
+    // head, and app-a (never named) stays pending.
+    auto first = store_->settle({}, {"app-b"}, clock_.now(), 1, ClaimScope::named_apps);
+    ASSERT_TRUE(first.has_value()) << first.error().message;
+    EXPECT_EQ(ids(first->claimed), (std::vector<std::int64_t>{b1}));
+    auto r = store_->settle({}, {"app-b", "app-c"}, clock_.now(), 10, ClaimScope::named_apps);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(ids(r->claimed), (std::vector<std::int64_t>{c1}));
+    EXPECT_EQ(get(b2).state, "pending");
+    EXPECT_EQ(get(a1).state, "pending");
+}
+
 TEST_F(SqliteStoreSettleTest, ScopeAllClaimsOldestFirstAcrossAppsAndAnswersTheNextWakeup) {
     const auto a1 = accept_one("d1", job("app-a"));
     auto later = job("app-b");
@@ -573,7 +591,7 @@ TEST_F(SqliteStoreSettleTest, ScopeAllClaimsOldestFirstAcrossAppsAndAnswersTheNe
     const auto c1 = accept_one("d3", job("app-c"));
     ASSERT_EQ(claim(1), (std::vector<std::int64_t>{a1}));
 
-    auto r = store_->settle({done(a1, "app-a")}, clock_.now(), 10, ClaimScope::all);
+    auto r = store_->settle({done(a1, "app-a")}, {}, clock_.now(), 10, ClaimScope::all);
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_EQ(ids(r->claimed), (std::vector<std::int64_t>{c1}));
     ASSERT_TRUE(r->next_wakeup.has_value());
@@ -587,8 +605,8 @@ TEST_F(SqliteStoreSettleTest, ABackingOffHeadIsNotClaimedNorOvertakenAndGivesIts
     ASSERT_EQ(claim(), (std::vector<std::int64_t>{a1}));
     const auto retry_at = clock_.now() + std::chrono::seconds(5);
     auto r = store_->settle(
-        {Transition{a1, "app-a", Transition::Kind::reschedule, "HTTP 500", retry_at}}, clock_.now(),
-        10, ClaimScope::freed_apps);
+        {Transition{a1, "app-a", Transition::Kind::reschedule, "HTTP 500", retry_at}}, {},
+        clock_.now(), 10, ClaimScope::named_apps);
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_TRUE(r->claimed.empty());
     EXPECT_EQ(r->next_wakeup, retry_at);
@@ -601,7 +619,7 @@ TEST_F(SqliteStoreSettleTest, AWrongTransitionGetsItsOwnErrorAndTheOthersLand) {
     const auto a1 = accept_one("d1", job("app-a"));
     const auto b1 = accept_one("d2", job("app-b"));
     ASSERT_EQ(claim(1), (std::vector<std::int64_t>{a1}));  // b1 stays pending
-    auto r = store_->settle({done(b1, "app-b"), done(a1, "app-a"), done(9999, "app-z")},
+    auto r = store_->settle({done(b1, "app-b"), done(a1, "app-a"), done(9999, "app-z")}, {},
                             clock_.now(), 0, ClaimScope::all);
     ASSERT_TRUE(r.has_value()) << r.error().message;
     ASSERT_EQ(r->transitions.size(), 3U);
@@ -628,7 +646,7 @@ TEST_F(SqliteStoreSettleTest, EachTransitionKindMatchesItsSingleMethod) {
                              {id[2], "app-c", K::reschedule, "HTTP 503", at},
                              {id[3], "app-d", K::defer, "deferred: freeze", at},
                              {id[4], "app-e", K::skip, "skipped: freeze", {}}},
-                            clock_.now(), 0, ClaimScope::freed_apps);
+                            {}, clock_.now(), 0, ClaimScope::named_apps);
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_EQ(get(id[0]).state, "done");
     EXPECT_EQ(get(id[1]).state, "failed");
