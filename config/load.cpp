@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <set>
@@ -323,6 +324,13 @@ class Parser {
         auto path = string(node, where);
         if (!path) {
             return std::nullopt;
+        }
+        // Under systemd's LoadCredential=, a relative path names a credential: it resolves
+        // against $CREDENTIALS_DIRECTORY (outside systemd, against the working directory).
+        if (!path->empty() && std::filesystem::path(*path).is_relative()) {
+            if (auto dir = env_("CREDENTIALS_DIRECTORY"); dir && !dir->empty()) {
+                *path = (std::filesystem::path(*dir) / *path).string();
+            }
         }
         std::ifstream in(*path, std::ios::binary);
         if (!in) {

@@ -1,7 +1,5 @@
 // `linkpilot serve`: wires the stages together (config -> store -> ingress -> jobs) and runs
 // them until SIGTERM/SIGINT (drain, exit 0). SIGHUP reloads the config.
-#include <systemd/sd-daemon.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,6 +15,7 @@
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
 #include "daemon/app/logging.hpp"
+#include "daemon/app/systemd_notify.hpp"
 #include "daemon/ingress/server.hpp"
 #include "daemon/jobs/executor.hpp"
 #include "daemon/jobs/metrics.hpp"
@@ -32,12 +31,6 @@ namespace net = boost::asio;
 namespace {
 
 constexpr std::chrono::seconds kDrainTimeout{10};
-
-int inherited_listen_fd() {
-    // systemd socket activation (linkpilot.socket); without it this is -1.
-    int n = sd_listen_fds(1);
-    return n >= 1 ? SD_LISTEN_FDS_START : -1;
-}
 
 }  // namespace
 
@@ -101,7 +94,14 @@ int run_serve(const ServeOptions& o) {
             jobs::render_store_stats(*stats, clock.now(), out);
         }
     });
-    auto bound = server.listen(inherited_listen_fd());
+    // systemd socket activation (linkpilot.socket) replaces binding server.listen.
+    auto inherited = inherited_listen_fd();
+    if (!inherited) {
+        std::cerr << "linkpilot: serve: " << inherited.error() << "\n";
+        committer.stop();
+        return kExitError;
+    }
+    auto bound = server.listen(*inherited);
     if (!bound) {
         std::cerr << "linkpilot: serve: " << bound.error() << "\n";
         committer.stop();
@@ -112,6 +112,14 @@ int run_serve(const ServeOptions& o) {
               bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
                                        : bound->address().to_string(),
               bound->port(), path, cfg->state.path->string());
+    if (*inherited >= 0) {
+        log->info(
+            "listener: socket fd {} inherited from systemd (socket activation); "
+            "server.listen {} is not used",
+            *inherited, cfg->server.listen.to_string());
+    } else {
+        log->info("listener: bound server.listen {}", cfg->server.listen.to_string());
+    }
     log->info("scalingo: {}{}", cfg->scalingo.api_url,
               cfg->scalingo.dry_run ? " (dry run: calls are logged, not made)" : "");
 
@@ -142,7 +150,10 @@ int run_serve(const ServeOptions& o) {
             log->critical("prune: the sweep loop stopped on an internal error");
         }
     });
-    sd_notify(0, "READY=1\nSTATUS=accepting webhooks");
+    // The STATUS= detail runs on the I/O thread, like the executor's strand.
+    SystemdNotifier systemd(ioc.get_executor(), [&executor] {
+        return std::to_string(executor.in_flight()) + " job(s) in flight";
+    });
 
     net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
     net::co_spawn(
@@ -175,7 +186,7 @@ int run_serve(const ServeOptions& o) {
                     continue;
                 }
                 log->info("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-                sd_notify(0, "STOPPING=1");
+                systemd.stopping();
                 prune_loop.stop();
                 co_await server.drain(kDrainTimeout);
                 executor.stop();
@@ -184,11 +195,14 @@ int run_serve(const ServeOptions& o) {
                     co_await jobs_done.async_wait(net::as_tuple(net::use_awaitable));
                 }
                 signals.cancel();
+                systemd.stop();
                 ioc.stop();
                 co_return;
             }
         },
         net::detached);
+    // After the signal handlers: a SIGTERM right after READY=1 must drain, not kill.
+    systemd.ready();
 
     ioc.run();
     committer.stop();
