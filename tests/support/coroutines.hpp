@@ -3,6 +3,8 @@
 // Driving coroutines from a test body: run one awaitable to completion on an io_context, and
 // the retry loop the job executor performs durably (attempt, ask the policy, wait, again).
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -49,6 +51,58 @@ T run(boost::asio::io_context& ioc, std::function<boost::asio::awaitable<T>()> m
                                                : "the coroutine under test threw: " + error);
     }
     return std::move(*result);
+}
+
+// Runs `ioc` one handler at a time until `done()`. The real-time bound only stops a broken test
+// from hanging (it fails the test); no logic depends on it.
+template <class Pred>
+void run_until(boost::asio::io_context& ioc, Pred done) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            ADD_FAILURE() << "timed out waiting for the io_context";
+            return;
+        }
+        if (ioc.stopped()) {
+            ioc.restart();
+        }
+        ioc.run_one_for(std::chrono::milliseconds(50));
+    }
+}
+
+// Spawns `a` on `ioc` and runs the loop until it completes (other work keeps running, unlike
+// run() above, which stops the loop); rethrows what the coroutine threw.
+template <class T>
+T await(boost::asio::io_context& ioc, boost::asio::awaitable<T> a) {
+    std::optional<T> out;
+    std::exception_ptr error;
+    bool finished = false;
+    boost::asio::co_spawn(ioc, std::move(a), [&](std::exception_ptr e, T v) {
+        error = e;
+        out.emplace(std::move(v));
+        finished = true;
+    });
+    run_until(ioc, [&] { return finished; });
+    if (error) {
+        std::rethrow_exception(error);
+    }
+    if (!out) {
+        throw std::runtime_error("the coroutine under test did not finish");
+    }
+    return std::move(*out);
+}
+
+inline void await(boost::asio::io_context& ioc, boost::asio::awaitable<void> a) {
+    std::exception_ptr error;
+    bool finished = false;
+    boost::asio::co_spawn(ioc, std::move(a), [&](std::exception_ptr e) {
+        error = e;
+        finished = true;
+    });
+    run_until(ioc, [&] { return finished; });
+    if (error) {
+        std::rethrow_exception(error);
+    }
 }
 
 template <class T>

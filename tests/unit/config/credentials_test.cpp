@@ -9,19 +9,12 @@
 
 #include "config/load.hpp"
 #include "tests/support/process.hpp"
+#include "tests/unit/config/fake_env.hpp"
 
 namespace linkpilot::config {
 namespace {
 
-EnvLookup fake_env(std::map<std::string, std::string> vars = {}) {
-    return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-        auto it = vars.find(std::string(name));
-        if (it == vars.end()) {
-            return std::nullopt;
-        }
-        return it->second;
-    };
-}
+using linkpilot::testing::fake_env;
 
 class Config_Credentials : public ::testing::Test {
   protected:

@@ -7,18 +7,12 @@
 #include <map>
 #include <sstream>
 
+#include "tests/unit/config/fake_env.hpp"
+
 namespace linkpilot::config {
 namespace {
 
-EnvLookup fake_env(std::map<std::string, std::string> vars = {}) {
-    return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-        auto it = vars.find(std::string(name));
-        if (it == vars.end()) {
-            return std::nullopt;
-        }
-        return it->second;
-    };
-}
+using linkpilot::testing::fake_env;
 
 // The smallest valid config: every test adds the lines under test after it.
 constexpr std::string_view kHead = "version: 1\nscalingo: { dry_run: true }\n";

@@ -18,6 +18,7 @@
 
 #include "daemon/store/group_commit.hpp"
 #include "daemon/store/sqlite_store.hpp"
+#include "tests/support/coroutines.hpp"
 #include "tests/support/fake_api.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/store_builders.hpp"
@@ -65,51 +66,17 @@ class ExecutorTest : public ::testing::Test {
         return *executor_;
     }
 
-    // Runs the io_context until `done()`. The real-time bound only stops a broken test from
-    // hanging; no logic depends on it.
     template <class Pred>
     void run_until(Pred done) {
-        const auto give_up = std::chrono::steady_clock::now() + seconds(20);
-        while (!done()) {
-            if (std::chrono::steady_clock::now() > give_up) {
-                FAIL() << "timed out waiting for the io_context";
-            }
-            if (ioc_.stopped()) {
-                ioc_.restart();
-            }
-            ioc_.run_one_for(std::chrono::milliseconds(50));
-        }
+        testing::run_until(ioc_, std::move(done));
     }
 
     template <class T>
     T await(net::awaitable<T> a) {
-        std::optional<T> out;
-        std::exception_ptr error;
-        bool finished = false;
-        net::co_spawn(ioc_, std::move(a), [&](std::exception_ptr e, T v) {
-            error = e;
-            out.emplace(std::move(v));
-            finished = true;
-        });
-        run_until([&] { return finished; });
-        if (error) {
-            std::rethrow_exception(error);
-        }
-        return std::move(*out);
+        return testing::await(ioc_, std::move(a));
     }
 
-    void await(net::awaitable<void> a) {
-        std::exception_ptr error;
-        bool finished = false;
-        net::co_spawn(ioc_, std::move(a), [&](std::exception_ptr e) {
-            error = e;
-            finished = true;
-        });
-        run_until([&] { return finished; });
-        if (error) {
-            std::rethrow_exception(error);
-        }
-    }
+    void await(net::awaitable<void> a) { testing::await(ioc_, std::move(a)); }
 
     // A store call on the writer thread, answered on the test's io_context.
     template <class F>

@@ -18,6 +18,7 @@
 #include "daemon/jobs/job_args.hpp"
 #include "daemon/store/group_commit.hpp"
 #include "daemon/store/sqlite_store.hpp"
+#include "tests/support/coroutines.hpp"
 #include "tests/support/fake_api.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/unit/store/temp_dir.hpp"
@@ -56,48 +57,17 @@ class PrunerSweeper : public ::testing::Test {
     PrunerSweeper(const PrunerSweeper&) = delete;
     PrunerSweeper& operator=(const PrunerSweeper&) = delete;
 
-    // Runs the io_context until `done()`; the real-time bound only stops a broken test.
     template <class Pred>
     void run_until(Pred done) {
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (!done()) {
-            if (std::chrono::steady_clock::now() > give_up) {
-                FAIL() << "timed out waiting for the io_context";
-            }
-            if (ioc_.stopped()) {
-                ioc_.restart();
-            }
-            ioc_.run_one_for(std::chrono::milliseconds(50));
-        }
+        testing::run_until(ioc_, std::move(done));
     }
 
     template <class T>
     T await(net::awaitable<T> a) {
-        std::optional<T> out;
-        std::exception_ptr error;
-        net::co_spawn(ioc_, std::move(a), [&](std::exception_ptr e, T v) {
-            error = e;
-            out.emplace(std::move(v));
-        });
-        run_until([&] { return out.has_value(); });
-        if (error) {
-            std::rethrow_exception(error);
-        }
-        return std::move(*out);
+        return testing::await(ioc_, std::move(a));
     }
 
-    void await(net::awaitable<void> a) {
-        bool finished = false;
-        std::exception_ptr error;
-        net::co_spawn(ioc_, std::move(a), [&](std::exception_ptr e) {
-            error = e;
-            finished = true;
-        });
-        run_until([&] { return finished; });
-        if (error) {
-            std::rethrow_exception(error);
-        }
-    }
+    void await(net::awaitable<void> a) { testing::await(ioc_, std::move(a)); }
 
     std::vector<store::Job> jobs() {
         std::optional<store::Result<std::vector<store::Job>>> answer;
