@@ -19,6 +19,7 @@
 
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/support/fake_clock.hpp"
+#include "tests/support/store_builders.hpp"
 #include "tests/unit/store/temp_dir.hpp"
 
 namespace linkpilot::store {
@@ -38,27 +39,11 @@ class GroupCommitTest : public ::testing::Test {
     }
 
     NewDelivery delivery(const std::string& id) const {
-        NewDelivery d;
-        d.id = id;
-        d.provider = "github";
-        d.event = "push";
-        d.repo = "acme/web";
-        d.received_at = clock_.now();
-        d.status = "queued";
-        d.payload = "{}";
-        d.event_json = "{}";
-        d.verdicts_json = "[]";
-        d.config_fingerprint = "cfg";
-        return d;
+        return testing::push_delivery(id, clock_.now());
     }
 
     static std::vector<NewJob> one_job(const std::string& app) {
-        NewJob j;
-        j.rule = "r";
-        j.action = "deploy";
-        j.app = app;
-        j.args_json = R"({"branch":"main"})";
-        return {j};
+        return {testing::new_job("r", "deploy", app, R"({"branch":"main"})")};
     }
 
     // Holds the writer busy until `count` accepts have been handed to it, so they queue up and
