@@ -64,7 +64,8 @@ int run_serve(const ServeOptions& o) {
     // not thread-safe, and the executor's strand lives on this context); SQLite runs on the
     // committer's own thread.
     net::io_context ioc(1);
-    auto client = scalingo::make_client(cfg->scalingo, clock, ioc.get_executor(), log);
+    auto client = scalingo::make_client(cfg->scalingo, clock, ioc.get_executor(), log,
+                                        cfg->jobs.max_concurrency);
     if (!client) {
         std::cerr << "linkpilot: serve: scalingo: " << client.error() << "\n";
         committer.stop();

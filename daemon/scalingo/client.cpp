@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
+#include <algorithm>
 #include <cstdlib>
 
 #include "daemon/scalingo/jwt.hpp"
@@ -58,6 +59,7 @@ Expected<std::unique_ptr<Client>, std::string> Client::create(
     http_options.user_agent = options.user_agent;
     http_options.ca_file = options.ca_file;
     http_options.proxy = options.proxy;
+    http_options.max_idle_per_origin = options.idle_connections;
     auto transport = HttpTransport::create(executor, std::move(http_options));
     if (!transport) {
         return Unexpected{"scalingo: " + transport.error()};
@@ -362,8 +364,10 @@ Call<Page<ScmRepoLink>> Client::links(std::uint32_t page) {
 Expected<std::unique_ptr<Client>, std::string> make_client(const config::Scalingo& config,
                                                            const Clock& clock,
                                                            net::any_io_executor executor,
-                                                           std::shared_ptr<spdlog::logger> logger) {
+                                                           std::shared_ptr<spdlog::logger> logger,
+                                                           std::size_t parallel_calls) {
     ClientOptions options;
+    options.idle_connections = std::max<std::size_t>(parallel_calls, 1);
     options.endpoint = Endpoint{config.api_url, config.auth_url};
     options.token = config.token;
     options.ca_file = config.ca_file;

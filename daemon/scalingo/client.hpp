@@ -56,6 +56,9 @@ struct ClientOptions {
     std::string user_agent = default_user_agent();
     ProxySettings proxy;
     std::chrono::minutes refresh_before_expiry{5};
+    // Keep-alive connections kept between calls: as many as calls run in parallel
+    // (jobs.max_concurrency), so a busy daemon reuses them instead of reconnecting.
+    std::size_t idle_connections = 8;
 
     static std::string default_user_agent();
 };
@@ -116,8 +119,9 @@ class Client final : public Api {
 
 // Builds the client from the config (SPEC 2 `scalingo:`), with HTTPS_PROXY/NO_PROXY from the
 // process environment.
+// `parallel_calls` sizes the keep-alive pool (jobs.max_concurrency for the daemon).
 [[nodiscard]] Expected<std::unique_ptr<Client>, std::string> make_client(
     const config::Scalingo& config, const Clock& clock, boost::asio::any_io_executor executor,
-    std::shared_ptr<spdlog::logger> logger);
+    std::shared_ptr<spdlog::logger> logger, std::size_t parallel_calls = 8);
 
 }  // namespace linkpilot::scalingo

@@ -78,7 +78,9 @@ struct HttpOptions {
     std::optional<std::filesystem::path> ca_file;
     ProxySettings proxy;
     std::size_t body_limit = 16 * 1024 * 1024;
-    std::size_t max_idle_per_origin = 4;
+    // Connections kept open per origin between calls. Below the number of calls in flight,
+    // every call beyond it opens a fresh connection (and a TLS handshake).
+    std::size_t max_idle_per_origin = 8;
 };
 
 class HttpTransport {

@@ -201,6 +201,42 @@ TEST(Scalingo_Client, ConcurrentCallsShareOneExchange) {
     EXPECT_EQ(f.fake.exchanges(), 1);  // no retry storm
 }
 
+// The daemon runs up to jobs.max_concurrency calls at once: the keep-alive pool must hold that
+// many connections, or every round re-opens the ones it could not keep (TCP and TLS handshakes).
+TEST(Scalingo_Client, KeepsAsManyIdleConnectionsAsCallsInFlight) {
+    Fixture f;
+    f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy", http::status::ok,
+              kDeployment);
+    auto o = f.options();
+    constexpr int kParallel = 12;
+    o.idle_connections = kParallel;
+    auto client = f.client(o);
+    auto round = [&] {
+        int ok = 0;
+        int done = 0;
+        for (int i = 0; i < kParallel; ++i) {
+            net::co_spawn(
+                f.ioc,
+                [&]() -> net::awaitable<void> {
+                    auto d = co_await client->manual_deploy("shop", "main");
+                    ok += d ? 1 : 0;
+                    if (++done == kParallel) {
+                        f.ioc.stop();
+                    }
+                },
+                net::detached);
+        }
+        f.ioc.restart();
+        f.ioc.run();
+        return ok;
+    };
+    ASSERT_EQ(round(), kParallel);
+    const auto opened = f.server.connections();
+    ASSERT_GT(opened, 4) << "the calls of one round must overlap for this test to mean anything";
+    ASSERT_EQ(round(), kParallel);
+    EXPECT_EQ(f.server.connections(), opened);  // the second round reused every connection
+}
+
 TEST(Scalingo_Client, RefreshesBearerWhenUnderFiveMinutesRemain) {
     Fixture f;
     f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link", http::status::ok,
