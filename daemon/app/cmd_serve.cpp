@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
+#include "daemon/app/config_watch.hpp"
 #include "daemon/app/logging.hpp"
 #include "daemon/app/systemd_notify.hpp"
 #include "daemon/ingress/server.hpp"
@@ -31,6 +32,9 @@ namespace net = boost::asio;
 namespace {
 
 constexpr std::chrono::seconds kDrainTimeout{10};
+// How long a changed config file must stay quiet before it is read (editors and kubelet write
+// in several steps).
+constexpr std::chrono::milliseconds kConfigSettle{250};
 
 }  // namespace
 
@@ -82,7 +86,9 @@ int run_serve(const ServeOptions& o) {
         sweeper, [&cfg] { return cfg; }, [&executor] { executor.notify(); }, ioc.get_executor());
 
     ingress::Server server(ioc, committer, clock, log);
-    server.set_config(cfg, fingerprint_file(path));
+    // The config's bytes as last read: a delivery's verdicts name it, and reload compares it.
+    std::string fingerprint = fingerprint_file(path);
+    server.set_config(cfg, fingerprint);
     server.on_jobs_queued(
         [&executor](std::vector<std::string> apps) { executor.notify(std::move(apps)); });
     // Runs on the I/O thread, like the executor's strand, so its counters are read in place.
@@ -156,6 +162,56 @@ int run_serve(const ServeOptions& o) {
         return std::to_string(executor.in_flight()) + " job(s) in flight";
     });
 
+    // SIGHUP and a change of the file both come here. `fingerprint` is the last content
+    // looked at, applied or rejected, so a watched file that did not really change (or
+    // still has the same error) is not reloaded and logged again.
+    auto reload = [&](std::string_view why, bool even_if_unchanged) {
+        const auto seen = fingerprint_file(path);
+        if (!even_if_unchanged && seen == fingerprint) {
+            return;
+        }
+        fingerprint = seen;
+        auto next = config::load_file(path);
+        if (!next) {
+            for (const auto& e : next.error()) {
+                log->error("reload: {}", e.to_string());
+            }
+            log->error("reload ({}): {} problem(s); the running config stays in force", why,
+                       next.error().size());
+            return;
+        }
+        if (next->server.listen.to_string() != cfg->server.listen.to_string()) {
+            log->warn("reload: server.listen changed; restart to apply it");
+        }
+        if (next->scalingo.api_url != cfg->scalingo.api_url ||
+            next->scalingo.auth_url != cfg->scalingo.auth_url ||
+            next->scalingo.dry_run != cfg->scalingo.dry_run) {
+            log->warn("reload: scalingo settings changed; restart to apply them");
+        }
+        if (next->log.format != cfg->log.format) {
+            log->warn("reload: log.format changed; restart to apply it");
+        }
+        cfg = std::make_shared<const config::Config>(std::move(*next));
+        server.set_config(cfg, seen);
+        executor.reconfigure(*cfg);
+        log->info("reload ({}): config {} applied ({})", why, path, config::summary(*cfg));
+    };
+
+    // A bind-mounted or ConfigMap config reloads on change; SIGHUP works everywhere.
+    auto watcher = ConfigWatcher::create(ioc.get_executor(), path, kConfigSettle);
+    if (watcher) {
+        net::co_spawn(
+            ioc, (*watcher)->run([&reload] { reload("file changed", false); }),
+            [&](const std::exception_ptr& e) {
+                if (e) {
+                    log->error("config watch stopped on an internal error; SIGHUP still reloads");
+                }
+            });
+        log->info("config: watching {} for changes (SIGHUP also reloads)", path);
+    } else {
+        log->warn("config: {}; reload with SIGHUP", watcher.error());
+    }
+
     net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
     net::co_spawn(
         ioc,
@@ -163,32 +219,15 @@ int run_serve(const ServeOptions& o) {
             for (;;) {
                 int sig = co_await signals.async_wait(net::use_awaitable);
                 if (sig == SIGHUP) {
-                    auto next = config::load_file(path);
-                    if (!next) {
-                        for (const auto& e : next.error()) {
-                            log->error("reload: {}", e.to_string());
-                        }
-                        log->error("reload: {} problem(s); the running config stays in force",
-                                   next.error().size());
-                        continue;
-                    }
-                    if (next->server.listen.to_string() != cfg->server.listen.to_string()) {
-                        log->warn("reload: server.listen changed; restart to apply it");
-                    }
-                    if (next->scalingo.api_url != cfg->scalingo.api_url ||
-                        next->scalingo.auth_url != cfg->scalingo.auth_url ||
-                        next->scalingo.dry_run != cfg->scalingo.dry_run) {
-                        log->warn("reload: scalingo settings changed; restart to apply them");
-                    }
-                    cfg = std::make_shared<const config::Config>(std::move(*next));
-                    server.set_config(cfg, fingerprint_file(path));
-                    executor.reconfigure(*cfg);
-                    log->info("reload: config {} applied ({})", path, config::summary(*cfg));
+                    reload("SIGHUP", true);
                     continue;
                 }
                 log->info("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
                 systemd.stopping();
                 prune_loop.stop();
+                if (watcher) {
+                    (*watcher)->stop();
+                }
                 co_await server.drain(kDrainTimeout);
                 executor.stop();
                 while (!jobs_finished) {

@@ -22,6 +22,14 @@ std::optional<std::string_view> header(const Request& req, std::string_view name
     return it->value();
 }
 
+std::optional<std::string_view> delivery_header(bool github, const Request& req) {
+    auto id = github ? header(req, "X-GitHub-Delivery") : header(req, "Idempotency-Key");
+    if (!github && (!id || id->empty())) {
+        id = header(req, "X-Gitlab-Event-UUID");
+    }
+    return id;
+}
+
 Response reject(const Request& req, http::status status, std::string_view reason) {
     return error_response(req.version(), req.keep_alive(), status, reason);
 }
@@ -194,11 +202,7 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
 
     ToStore out;
     auto& d = out.delivery;
-    std::optional<std::string_view> id =
-        github ? header(req, "X-GitHub-Delivery") : header(req, "Idempotency-Key");
-    if (!github && (!id || id->empty())) {
-        id = header(req, "X-Gitlab-Event-UUID");
-    }
+    const auto id = delivery_header(github, req);
     d.id = id && !id->empty() ? std::string(*id) : std::string(fallback_id);
     d.provider = github ? "github" : "gitlab";
     d.event = std::string(*event_name);
@@ -221,6 +225,18 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
         out.jobs.push_back(std::move(job));
     }
     d.status = out.jobs.empty() ? "ignored" : "queued";
+    return out;
+}
+
+std::string claimed_delivery_id(Route which, const Request& req) {
+    const auto id = delivery_header(which == Route::github, req);
+    if (!id || id->empty()) {
+        return "-";
+    }
+    std::string out;
+    for (const char c : id->substr(0, 64)) {
+        out += (c >= 0x21 && c <= 0x7e) ? c : '?';
+    }
     return out;
 }
 

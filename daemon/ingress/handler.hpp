@@ -41,6 +41,11 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
                         std::string_view config_fingerprint,
                         std::chrono::system_clock::time_point now, std::string_view fallback_id);
 
+// The delivery id the request claims (X-GitHub-Delivery, Idempotency-Key, X-Gitlab-Event-UUID),
+// for the log line of a rejected request: unverified, so cut to 64 printable ASCII characters;
+// "-" when absent.
+std::string claimed_delivery_id(Route which, const Request& req);
+
 // 202 {"delivery": ID, "status": ..., "jobs": N}
 Response accepted(const Request& req, std::string_view delivery, std::string_view status,
                   std::size_t jobs);

@@ -308,7 +308,8 @@ net::awaitable<Response> Server::handle(Request& req) {
         decide_webhook(which, req, *cfg, fingerprint_, clock_.now(), random_delivery_id());
     if (auto* res = std::get_if<Response>(&decision)) {
         // The reason never holds a secret: verify.cpp reports only what was wrong.
-        log_->warn("{} webhook rejected with {}: {}", provider, res->result_int(), res->body());
+        log_->warn("{} webhook (delivery {}) rejected with {}: {}", provider,
+                   claimed_delivery_id(which, req), res->result_int(), res->body());
         co_return std::move(*res);
     }
     auto& to_store = std::get<ToStore>(decision);

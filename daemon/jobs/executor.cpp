@@ -32,6 +32,11 @@ std::string iso(std::chrono::system_clock::time_point t) {
     return date::format("%FT%TZ", date::floor<std::chrono::seconds>(t));
 }
 
+// How every log line names a job: its id, what it does, and the delivery it came from.
+std::string job_label(const store::Job& job) {
+    return fmt::format("job {} {} {} (delivery {})", job.id, job.action, job.app, job.delivery_id);
+}
+
 scalingo::CallError bad_job(std::string message) {
     scalingo::CallError e;
     e.kind = scalingo::ErrorKind::fatal;
@@ -226,22 +231,23 @@ void Executor::start(store::Job job) {
     if (const auto action = action_from_string(job.action)) {
         metrics_.count(*action, Outcome::started);
     }
-    const auto id = job.id;
-    net::co_spawn(strand_, run_job(std::move(job)),
-                  net::bind_executor(strand_, [this, id](const std::exception_ptr& e) {
-                      if (e) {
-                          // A bug, not an outcome: the job stays `running` in the store
-                          // until the next start recovers it.
-                          try {
-                              std::rethrow_exception(e);
-                          } catch (const std::exception& ex) {
-                              log_->critical("job {}: aborted: {}", id, ex.what());
-                          } catch (...) {
-                              log_->critical("job {}: aborted", id);
-                          }
-                      }
-                      job_returned(static_cast<bool>(e));
-                  }));
+    auto label = job_label(job);
+    net::co_spawn(
+        strand_, run_job(std::move(job)),
+        net::bind_executor(strand_, [this, label = std::move(label)](const std::exception_ptr& e) {
+            if (e) {
+                // A bug, not an outcome: the job stays `running` in the store
+                // until the next start recovers it.
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log_->critical("{}: aborted: {}", label, ex.what());
+                } catch (...) {
+                    log_->critical("{}: aborted", label);
+                }
+            }
+            job_returned(static_cast<bool>(e));
+        }));
 }
 
 void Executor::job_returned(bool released) {
@@ -274,10 +280,7 @@ awaitable<void> Executor::flush() {
 
 void Executor::queue_write(const store::Job& job, store::Transition transition,
                            std::string_view what) {
-    writes_.push_back(PendingWrite{
-        std::move(transition),
-        fmt::format("job {} {} {} (delivery {})", job.id, job.action, job.app, job.delivery_id),
-        std::string{what}});
+    writes_.push_back(PendingWrite{std::move(transition), job_label(job), std::string{what}});
 }
 
 awaitable<void> Executor::do_wait_idle() {
@@ -341,8 +344,7 @@ awaitable<void> Executor::run_job(store::Job job) {
     const auto action = action_from_string(job.action);
     if (!action) {
         auto err = fmt::format("unknown action \"{}\"", job.action);
-        log_->error("job {} {} {} (delivery {}): failed: {}", job.id, job.action, job.app,
-                    job.delivery_id, err);
+        log_->error("{}: failed: {}", job_label(job), err);
         queue_write(job, {job.id, job.app, Kind::fail, std::move(err), {}}, "failure");
         co_return;
     }
@@ -352,14 +354,12 @@ awaitable<void> Executor::run_job(store::Job job) {
         if (hit->mode == config::FreezeMode::defer) {
             auto note =
                 fmt::format("deferred: freeze window {} until {}", hit->description, iso(hit->end));
-            log_->info("job {} {} {} (delivery {}): {}", job.id, job.action, job.app,
-                       job.delivery_id, note);
+            log_->info("{}: {}", job_label(job), note);
             metrics_.count(*action, Outcome::deferred);
             queue_write(job, {job.id, job.app, Kind::defer, std::move(note), hit->end}, "deferral");
         } else {
             auto note = fmt::format("skipped: freeze window {}", hit->description);
-            log_->info("job {} {} {} (delivery {}): {}", job.id, job.action, job.app,
-                       job.delivery_id, note);
+            log_->info("{}: {}", job_label(job), note);
             metrics_.count(*action, Outcome::skipped);
             queue_write(job, {job.id, job.app, Kind::skip, std::move(note), {}}, "skip");
         }
@@ -489,8 +489,7 @@ void Executor::finish(const store::Job& job, rules::ActionKind action, const Cal
     metrics_.count_attempt(action);
     const auto now = clock_.now();
     if (outcome) {
-        log_->info("job {} {} {} (delivery {}): done: {}", job.id, job.action, job.app,
-                   job.delivery_id, *outcome);
+        log_->info("{}: done: {}", job_label(job), *outcome);
         metrics_.count(action, Outcome::done);
         queue_write(job, {job.id, job.app, Kind::complete, *outcome, {}}, "completion");
         return;
@@ -501,15 +500,14 @@ void Executor::finish(const store::Job& job, rules::ActionKind action, const Cal
     const auto decision = scalingo::decide(options_.retry, err, attempt, rng_);
     if (decision.retry) {
         const auto at = now + decision.delay;
-        log_->warn("job {} {} {} (delivery {}): attempt {}/{} failed: {}; next attempt at {}",
-                   job.id, job.action, job.app, job.delivery_id, attempt,
+        log_->warn("{}: attempt {}/{} failed: {}; next attempt at {}", job_label(job), attempt,
                    options_.retry.max_attempts, text, iso(at));
         metrics_.count(action, Outcome::rescheduled);
         queue_write(job, {job.id, job.app, Kind::reschedule, std::move(text), at}, "rescheduling");
         return;
     }
-    log_->error("job {} {} {} (delivery {}): failed after {} attempt{}: {}", job.id, job.action,
-                job.app, job.delivery_id, attempt, attempt == 1 ? "" : "s", text);
+    log_->error("{}: failed after {} attempt{}: {}", job_label(job), attempt,
+                attempt == 1 ? "" : "s", text);
     metrics_.count(action, Outcome::failed);
     queue_write(job, {job.id, job.app, Kind::fail, std::move(text), {}}, "failure");
 }
