@@ -14,17 +14,6 @@ namespace linkpilot::testing {
 
 namespace json = boost::json;
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return done();
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return true;
-}
-
 Simulator::Simulator(const std::filesystem::path& dir, const json::value& seed) {
     std::filesystem::create_directories(dir);
     const auto seed_file = dir / "seed.json";

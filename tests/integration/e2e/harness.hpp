@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "daemon/store/store.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 
@@ -21,10 +22,6 @@ namespace linkpilot::testing {
 inline constexpr std::string_view kApiToken = "e2e-api-token";
 inline constexpr std::string_view kGithubSecret = "e2e-github-secret";
 inline constexpr std::string_view kGitlabToken = "e2e-gitlab-token";
-
-// Polls `done` every 20 ms until it holds or `timeout` passes; returns its last value.
-bool eventually(const std::function<bool()>& done,
-                std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 class Simulator {
   public:
