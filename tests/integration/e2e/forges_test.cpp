@@ -4,7 +4,7 @@
 
 #include <boost/json.hpp>
 
-#include "tests/integration/e2e/harness.hpp"
+#include "tests/support/e2e/harness.hpp"
 #include "tests/support/fixtures.hpp"
 
 namespace linkpilot {

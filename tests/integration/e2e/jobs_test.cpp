@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <map>
 
-#include "tests/integration/e2e/harness.hpp"
+#include "tests/support/e2e/harness.hpp"
 #include "tests/support/fixtures.hpp"
 
 namespace linkpilot {
@@ -14,24 +14,9 @@ namespace {
 
 namespace json = boost::json;
 using testing::Daemon;
+using testing::seed_linked;
 using testing::Simulator;
-
-json::value seed_linked(std::initializer_list<const char*> names) {
-    json::array apps;
-    json::array links;
-    for (const char* app : names) {
-        apps.emplace_back(app);
-        links.push_back(json::object{
-            {"app", app}, {"source", "https://github.com/acme/shop"}, {"branch", "main"}});
-    }
-    return json::object{{"apps", apps}, {"links", links}};
-}
-
-// Slows every manual_deploy by `ms` (the call then proceeds normally).
-void slow_deploys(const Simulator& sim, int ms, int times) {
-    sim.fault(json::object{
-        {"path", "/v1/apps/*/scm_repo_link/manual_deploy"}, {"delay_ms", ms}, {"times", times}});
-}
+using testing::slow_deploys;
 
 struct Interval {
     std::int64_t start;

@@ -1,4 +1,4 @@
-#include "tests/integration/e2e/harness.hpp"
+#include "tests/support/e2e/harness.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -152,6 +152,22 @@ std::string with_field(const std::string& body, std::string_view pointer, json::
     auto doc = json::parse(body);
     doc.at_pointer(pointer) = std::move(v);
     return json::serialize(doc);
+}
+
+json::value seed_linked(std::initializer_list<const char*> names) {
+    json::array apps;
+    json::array links;
+    for (const char* app : names) {
+        apps.emplace_back(app);
+        links.push_back(json::object{
+            {"app", app}, {"source", "https://github.com/acme/shop"}, {"branch", "main"}});
+    }
+    return json::object{{"apps", apps}, {"links", links}};
+}
+
+void slow_deploys(const Simulator& sim, int ms, int times) {
+    sim.fault(json::object{
+        {"path", "/v1/apps/*/scm_repo_link/manual_deploy"}, {"delay_ms", ms}, {"times", times}});
 }
 
 }  // namespace linkpilot::testing

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +82,12 @@ class Daemon {
     std::unique_ptr<Process> process_;
     unsigned short port_ = 0;
 };
+
+// A simulator seed: these apps, each linked to acme/shop's `main`.
+boost::json::value seed_linked(std::initializer_list<const char*> names);
+
+// Slows the next `times` manual_deploy calls by `ms` each (they then proceed normally).
+void slow_deploys(const Simulator& sim, int ms, int times);
 
 // A fixture file's text, and the same document with one field replaced (for the rare case a
 // test needs a variant the fixture set lacks, e.g. a failed CI run): `pointer` is a JSON
