@@ -1,0 +1,226 @@
+// Issue 10, abuse: while hostile clients hold 1,000 idle connections, send headers a byte at a
+// time (slowloris), trickle a body, send requests with bad signatures in a loop, oversized
+// headers and a 100,000-level deep JSON body, an honest sender's signed deliveries must all be
+// accepted; their latency (p50/p99) and the daemon's peak RSS are reported. Figures go to stdout
+// and $LINKPILOT_RELIABILITY_REPORT.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/fixtures.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/webhooks.hpp"
+
+namespace linkpilot {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::Process;
+
+constexpr std::string_view kSecret = "abuse-secret";
+constexpr int kIdle = 1000;
+
+int env_int(const char* name, int fallback) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? std::stoi(v) : fallback;
+}
+
+// A connected TCP socket to 127.0.0.1:port, or -1.
+int connect_to(unsigned short port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        return fd;
+    }
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    return -1;
+}
+
+void send_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n <= 0) {
+            return;  // the server closed it: fine for an abuser
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// VmHWM of a process, in KiB (0 when unreadable).
+long peak_rss_kib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("VmHWM:")) {
+            return std::stol(line.substr(6));
+        }
+    }
+    return 0;
+}
+
+class Reliability_Abuse : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = testing::make_temp_dir("linkpilot-abuse");
+        // 1,000 idle sockets here and as many in the daemon (which inherits the limit).
+        rlimit lim{};
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+        lim.rlim_cur = std::max<rlim_t>(lim.rlim_cur, std::min<rlim_t>(lim.rlim_max, 4096));
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+        if (lim.rlim_cur < 2 * kIdle + 200) {
+            GTEST_SKIP() << "needs " << 2 * kIdle + 200 << " file descriptors, have "
+                         << lim.rlim_cur;
+        }
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_;
+};
+
+TEST_F(Reliability_Abuse, HonestDeliveriesAreAcceptedWhileHostileClientsPush) {
+    const int honest = env_int("LINKPILOT_ABUSE_HONEST", 200);
+    const auto config = dir_ / "linkpilot.yaml";
+    std::ofstream(config) << "version: 1\n"
+                          << "server: { listen: \"127.0.0.1:0\", request_timeout: 5s }\n"
+                          << "state: { path: \"" << (dir_ / "state.db").string() << "\" }\n"
+                          << "scalingo: { dry_run: true }\n"
+                          << "providers:\n"
+                          << "  github: { secrets: [\"" << kSecret << "\"] }\n"
+                          << "rules:\n"
+                          << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
+    Process daemon(LINKPILOT_BINARY, {"serve", "-c", config.string()}, {{"NOTIFY_SOCKET", ""}});
+    const auto port = daemon.listening_port(30s);
+    ASSERT_NE(port, 0) << daemon.stderr_text();
+    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
+                                         "payloads" / "github-push-main.json");
+
+    // 1,000 idle connections, opened before anything else. With the abusers below they stay
+    // under the daemon's 1,024-connection cap: past it, new connections are refused until
+    // idle ones time out (server.request_timeout).
+    std::vector<int> idle;
+    for (int i = 0; i < kIdle; ++i) {
+        const int fd = connect_to(port);
+        ASSERT_GE(fd, 0) << "connection " << i;
+        idle.push_back(fd);
+    }
+
+    std::atomic<bool> stop{false};
+    std::atomic<long> bad_signatures{0};
+    std::atomic<long> bad_signature_401{0};
+    std::vector<std::thread> abusers;
+    // Slowloris: 10 connections sending a header byte every 100 ms.
+    abusers.emplace_back([&] {
+        std::vector<int> fds;
+        for (int i = 0; i < 10; ++i) {
+            fds.push_back(connect_to(port));
+        }
+        const std::string head = "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        for (std::size_t at = 0; !stop; ++at) {
+            for (const int fd : fds) {
+                send_all(fd, at < head.size() ? head.substr(at, 1) : "a");
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+        for (const int fd : fds) {
+            ::close(fd);
+        }
+    });
+    // A body that trickles: announced 100 KB, one byte every 50 ms.
+    abusers.emplace_back([&] {
+        const int fd = connect_to(port);
+        send_all(fd,
+                 "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "X-GitHub-Event: push\r\nContent-Length: 100000\r\n\r\n");
+        while (!stop) {
+            send_all(fd, "{");
+            std::this_thread::sleep_for(50ms);
+        }
+        ::close(fd);
+    });
+    // Bad signatures, back to back.
+    abusers.emplace_back([&] {
+        for (int i = 0; !stop; ++i) {
+            const auto r = testing::send_github(port, "push", push, "forged-" + std::to_string(i),
+                                                "not-the-secret");
+            ++bad_signatures;
+            bad_signature_401 += r.status == 401 ? 1 : 0;
+        }
+    });
+    // Oversized headers and a deep JSON body (signed, so it reaches the parser).
+    abusers.emplace_back([&] {
+        const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+        const std::string huge_header(64 * 1024, 'h');
+        while (!stop) {
+            const auto big = testing::http_request("127.0.0.1", port, "POST", "/webhooks/github",
+                                                   push, {{"X-Huge", huge_header}});
+            EXPECT_NE(big.status, 202);
+            const auto nested = testing::send_github(port, "push", deep, "deep", kSecret);
+            EXPECT_EQ(nested.status, 400) << nested.body;
+            std::this_thread::sleep_for(100ms);
+        }
+    });
+
+    // The honest sender, measured.
+    std::vector<double> latencies_ms;
+    int accepted = 0;
+    for (int i = 0; i < honest; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto r =
+            testing::send_github(port, "push", push, "honest-" + std::to_string(i), kSecret);
+        latencies_ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
+        accepted += r.status == 202 ? 1 : 0;
+        EXPECT_EQ(r.status, 202) << r.body << r.error;
+    }
+    const auto rss_kib = peak_rss_kib(daemon.pid());
+    stop = true;
+    for (auto& t : abusers) {
+        t.join();
+    }
+    for (const int fd : idle) {
+        ::close(fd);
+    }
+    EXPECT_EQ(daemon.terminate(), 0) << daemon.stderr_text();
+
+    std::sort(latencies_ms.begin(), latencies_ms.end());
+    const auto pct = [&](double p) {
+        return latencies_ms[static_cast<std::size_t>(p *
+                                                     static_cast<double>(latencies_ms.size() - 1))];
+    };
+    const auto figures =
+        "abuse idle=" + std::to_string(kIdle) +
+        " slowloris=10 trickle=1 bad_signatures=" + std::to_string(bad_signatures.load()) +
+        " (401: " + std::to_string(bad_signature_401) + ") honest=" + std::to_string(accepted) +
+        "/" + std::to_string(honest) + " p50_ms=" + std::to_string(pct(0.5)) +
+        " p99_ms=" + std::to_string(pct(0.99)) + " peak_rss_mib=" + std::to_string(rss_kib / 1024);
+    std::cout << figures << "\n";
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): every thread has stopped
+    if (const char* report = std::getenv("LINKPILOT_RELIABILITY_REPORT")) {
+        std::ofstream(report, std::ios::app) << figures << "\n";
+    }
+    EXPECT_EQ(accepted, honest);
+    EXPECT_EQ(bad_signature_401.load(), bad_signatures.load());
+}
+
+}  // namespace
+}  // namespace linkpilot
