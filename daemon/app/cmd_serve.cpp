@@ -228,8 +228,10 @@ int run_serve(const ServeOptions& o) {
                 if (watcher) {
                     (*watcher)->stop();
                 }
-                co_await server.drain(kDrainTimeout);
+                // No new Scalingo call starts from here (jobs not yet claimed stay pending),
+                // while the ingress still answers the requests it has started.
                 executor.stop();
+                co_await server.drain(kDrainTimeout);
                 while (!jobs_finished) {
                     jobs_done.expires_after(std::chrono::hours(1));
                     co_await jobs_done.async_wait(net::as_tuple(net::use_awaitable));

@@ -47,7 +47,18 @@ std::string random_delivery_id() {
 
 struct Server::Session {
     beast::tcp_stream* tcp = nullptr;
-    bool idle = true;  // waiting for the first byte of a request
+    const beast::flat_buffer* buffer = nullptr;  // bytes read but not yet parsed
+    bool idle = true;                            // waiting for the first byte of a request
+
+    // Idle with nothing received: neither parsed, nor buffered, nor waiting in the kernel.
+    [[nodiscard]] bool nothing_received() const {
+        if (!idle || tcp == nullptr || (buffer != nullptr && buffer->size() > 0)) {
+            return false;
+        }
+        boost::system::error_code ec;
+        const auto pending = tcp->socket().available(ec);
+        return !ec && pending == 0;
+    }
 };
 
 Server::Server(net::io_context& ioc, store::GroupCommitter& store, const Clock& clock,
@@ -125,52 +136,58 @@ net::awaitable<void> Server::accept_loop() {
             log_->warn("accept failed: {}", ec.message());
             continue;
         }
-        if (sessions_ >= options_.max_connections) {
-            // Bounded: refusing one connection beats exhausting file descriptors for all.
-            log_->warn("refusing a connection: {} already open", sessions_);
-            socket.close(ec);
-            continue;
-        }
-        ++sessions_;
-        metrics_.connection_opened();
-        net::co_spawn(
-            ioc_,
-            [this, s = std::move(socket)]() mutable -> net::awaitable<void> {
-                Session session;
-                live_.push_back(&session);
-                try {
-                    if (tls_) {
-                        beast::ssl_stream<beast::tcp_stream> stream(std::move(s), *tls_);
-                        session.tcp = &beast::get_lowest_layer(stream);
-                        session.tcp->expires_after(config_->server.request_timeout);
-                        auto [hec] = co_await stream.async_handshake(net::ssl::stream_base::server,
-                                                                     kNoThrow);
-                        if (!hec) {
-                            co_await serve(stream, session);
-                            session.tcp->expires_after(std::chrono::seconds(2));
-                            co_await stream.async_shutdown(kNoThrow);
-                        }
-                    } else {
-                        beast::tcp_stream stream(std::move(s));
-                        session.tcp = &stream;
-                        co_await serve(stream, session);
-                        boost::system::error_code ignored;
-                        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                    }
-                } catch (const std::exception& e) {
-                    log_->error("connection failed: {}", e.what());
-                }
-                std::erase(live_, &session);
-                --sessions_;
-                metrics_.connection_closed();
-            },
-            net::detached);
+        spawn_session(std::move(socket));
     }
+}
+
+void Server::spawn_session(tcp::socket socket) {
+    if (sessions_ >= options_.max_connections) {
+        // Bounded: refusing one connection beats exhausting file descriptors for all.
+        log_->warn("refusing a connection: {} already open", sessions_);
+        boost::system::error_code ec;
+        socket.close(ec);
+        return;
+    }
+    ++sessions_;
+    metrics_.connection_opened();
+    net::co_spawn(
+        ioc_,
+        [this, s = std::move(socket)]() mutable -> net::awaitable<void> {
+            Session session;
+            live_.push_back(&session);
+            try {
+                if (tls_) {
+                    beast::ssl_stream<beast::tcp_stream> stream(std::move(s), *tls_);
+                    session.tcp = &beast::get_lowest_layer(stream);
+                    session.tcp->expires_after(config_->server.request_timeout);
+                    auto [hec] =
+                        co_await stream.async_handshake(net::ssl::stream_base::server, kNoThrow);
+                    if (!hec) {
+                        co_await serve(stream, session);
+                        session.tcp->expires_after(std::chrono::seconds(2));
+                        co_await stream.async_shutdown(kNoThrow);
+                    }
+                } else {
+                    beast::tcp_stream stream(std::move(s));
+                    session.tcp = &stream;
+                    co_await serve(stream, session);
+                    boost::system::error_code ignored;
+                    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                }
+            } catch (const std::exception& e) {
+                log_->error("connection failed: {}", e.what());
+            }
+            std::erase(live_, &session);
+            --sessions_;
+            metrics_.connection_closed();
+        },
+        net::detached);
 }
 
 template <class Stream>
 net::awaitable<void> Server::serve(Stream& stream, Session& session) {
     beast::flat_buffer buffer;
+    session.buffer = &buffer;
     for (;;) {
         // Read the config once per request: a reload between requests applies to the next.
         const auto cfg = config_;
@@ -180,7 +197,15 @@ net::awaitable<void> Server::serve(Stream& stream, Session& session) {
         parser.body_limit(cfg->server.max_body_bytes);
         session.idle = buffer.size() == 0;
         if (draining_ && session.idle) {
-            co_return;
+            // Closing an idle connection at once would race a request the client is sending
+            // right now: wait the grace for its first bytes, then read that request in full.
+            session.tcp->expires_after(
+                std::min<std::chrono::steady_clock::duration>(timeout, options_.drain_idle_grace));
+            auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+            if (fec) {
+                co_return;
+            }
+            buffer.commit(fn);
         }
         // One deadline covers the header and the body: a trickling client is cut.
         session.tcp->expires_after(timeout);
@@ -360,18 +385,37 @@ net::awaitable<Response> Server::handle(Request& req) {
 net::awaitable<void> Server::drain(std::chrono::milliseconds timeout) {
     draining_ = true;
     boost::system::error_code ec;
-    if (acceptor_) {
+    if (acceptor_ && acceptor_->is_open()) {
+        // Closing a listener resets the connections waiting in its accept queue, although
+        // their clients saw the connect succeed and may have sent a request. Take them all
+        // first, with no suspension before close(), so only connects after it are refused.
+        acceptor_->non_blocking(true, ec);
+        for (std::size_t taken = 0; !ec && taken < options_.max_connections; ++taken) {
+            tcp::socket socket(ioc_);
+            acceptor_->accept(socket, ec);
+            if (!ec) {
+                spawn_session(std::move(socket));
+            }
+        }
         acceptor_->close(ec);
     }
-    for (auto* s : live_) {
-        if (s->idle && s->tcp != nullptr) {
-            s->tcp->socket().shutdown(tcp::socket::shutdown_both, ec);
-            s->tcp->cancel();
-        }
-    }
     net::steady_timer timer(co_await net::this_coro::executor);
-    const auto until = std::chrono::steady_clock::now() + timeout;
+    const auto started = std::chrono::steady_clock::now();
+    const auto grace_end =
+        started + std::min<std::chrono::milliseconds>(options_.drain_idle_grace, timeout);
+    const auto until = started + timeout;
+    bool idle_closed = false;
     while (sessions_ > 0 && std::chrono::steady_clock::now() < until) {
+        if (!idle_closed && std::chrono::steady_clock::now() >= grace_end) {
+            // Connections that sent nothing during the grace are not about to: close them.
+            idle_closed = true;
+            for (auto* s : live_) {
+                if (s->nothing_received()) {
+                    s->tcp->socket().shutdown(tcp::socket::shutdown_both, ec);
+                    s->tcp->cancel();
+                }
+            }
+        }
         timer.expires_after(std::chrono::milliseconds(10));
         co_await timer.async_wait(kNoThrow);
     }

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +29,10 @@ namespace linkpilot::ingress {
 struct ServerOptions {
     std::size_t max_connections = 1024;
     std::size_t max_header_bytes = 64 * 1024;  // SPEC 3: 431 beyond
+    // During a drain, how long a connection with nothing received may still start a request
+    // (capped by server.request_timeout). A busy keep-alive client sends its next request
+    // within it and gets an answer with `Connection: close` instead of a close racing its send.
+    std::chrono::milliseconds drain_idle_grace{1000};
 };
 
 class Server {
@@ -55,8 +60,10 @@ class Server {
     Expected<boost::asio::ip::tcp::endpoint, std::string> listen(int inherited_fd = -1);
     // Starts accepting (on the io_context).
     void start();
-    // SIGTERM: /readyz answers 503, the listener closes, idle keep-alive connections are
-    // closed, in-flight requests finish; completes when none is left or `timeout` passes.
+    // SIGTERM: /readyz answers 503; the connections the kernel already completed are accepted
+    // and the listener closes (later connects are refused); every request that starts within
+    // `drain_idle_grace` is finished and answered with `Connection: close`; connections still
+    // idle after the grace are closed. Completes when none is left or `timeout` passes.
     boost::asio::awaitable<void> drain(std::chrono::milliseconds timeout);
 
     [[nodiscard]] bool ready() const { return ready_; }
@@ -65,6 +72,7 @@ class Server {
   private:
     struct Session;
     boost::asio::awaitable<void> accept_loop();
+    void spawn_session(boost::asio::ip::tcp::socket socket);
     template <class Stream>
     boost::asio::awaitable<void> serve(Stream& stream, Session& session);
     boost::asio::awaitable<Response> handle(Request& req);
@@ -84,7 +92,7 @@ class Server {
     bool ready_ = false;
     bool draining_ = false;
     std::size_t sessions_ = 0;
-    // Sessions waiting for a request (idle keep-alive), closed at once by drain().
+    // Open sessions; drain() closes those still idle after the grace.
     std::vector<Session*> live_;
 };
 
