@@ -4,7 +4,9 @@
 // the target's own inputs (fuzz/<target>_corpus/) and every payload of the shared fixture sets
 // of one provider (header line prepended, as the fuzzer's input format wants) through
 // LLVMFuzzerTestOneInput, so ctest replays the corpus under GCC + ASan/UBSan (mongoose's MAIN).
-// With arguments, replays only those files or directories (e.g. a crash file libFuzzer wrote).
+// With arguments, replays only those files or directories (e.g. a crash file libFuzzer wrote);
+// `--write-seeds DIR` writes the shared payloads in the target's input format into DIR instead,
+// to seed a libFuzzer run.
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -61,15 +63,27 @@ inline std::size_t replay_path(const std::filesystem::path& path) {
     return n;
 }
 
-// A shared set (index.json lists file, provider, event_header): "<header>\n<body>".
-inline std::size_t replay_shared(const std::filesystem::path& dir, std::string_view provider) {
+// One payload of a shared set (index.json lists file, provider, event_header).
+struct SharedEntry {
+    std::string set;  // "fixtures" or "corpus": the set's folder name
+    std::string file;
+    std::string provider;
+    std::string event_header;
+    std::filesystem::path path;
+};
+
+// The entries of a shared set's index.json; none when the set is absent, exit when unreadable.
+inline std::vector<SharedEntry> shared_index(const std::filesystem::path& dir) {
+    std::vector<SharedEntry> out;
+    if (!std::filesystem::exists(dir / "index.json")) {
+        return out;
+    }
     boost::system::error_code ec;
     auto index = boost::json::parse(read_all(dir / "index.json"), ec);
     if (ec || !index.is_array()) {
         std::fprintf(stderr, "replay: %s/index.json unreadable\n", dir.c_str());
         std::exit(1);
     }
-    std::size_t n = 0;
     for (const auto& v : index.get_array()) {
         const auto* o = v.if_object();
         if (o == nullptr) {
@@ -79,16 +93,47 @@ inline std::size_t replay_shared(const std::filesystem::path& dir, std::string_v
         const auto* h = o->if_contains("event_header");
         const auto* f = o->if_contains("file");
         if (p == nullptr || h == nullptr || f == nullptr || !p->is_string() || !h->is_string() ||
-            !f->is_string() || p->get_string() != provider) {
+            !f->is_string()) {
             continue;
         }
-        std::string input(h->get_string());
-        input += '\n';
-        input += read_all(dir / std::string(f->get_string()));
-        run_one(input);
-        ++n;
+        std::string file(f->get_string());
+        out.push_back({(dir / "").parent_path().filename().string(), file,
+                       std::string(p->get_string()), std::string(h->get_string()), dir / file});
+    }
+    return out;
+}
+
+// A payload in the payload targets' input format: "<header>\n<body>".
+inline std::string payload_input(const SharedEntry& e) {
+    return e.event_header + "\n" + read_all(e.path);
+}
+
+// A shared set's payloads of one provider through the target.
+inline std::size_t replay_shared(const std::filesystem::path& dir, std::string_view provider) {
+    std::size_t n = 0;
+    for (const auto& e : shared_index(dir)) {
+        if (e.provider == provider) {
+            run_one(payload_input(e));
+            ++n;
+        }
     }
     return n;
+}
+
+// Writes seed files (name, bytes) into `dir` for a libFuzzer run (scripts/fuzz-smoke).
+inline int write_seeds(const std::filesystem::path& dir,
+                       const std::vector<std::pair<std::string, std::string>>& seeds) {
+    std::filesystem::create_directories(dir);
+    for (const auto& [name, bytes] : seeds) {
+        std::ofstream out(dir / name, std::ios::binary);
+        out << bytes;
+        if (!out) {
+            std::fprintf(stderr, "replay: cannot write %s\n", (dir / name).c_str());
+            return 1;
+        }
+    }
+    std::printf("wrote %zu seed(s) to %s\n", seeds.size(), dir.c_str());
+    return 0;
 }
 
 inline std::filesystem::path shared_set(const char* env_var, const std::filesystem::path& dflt) {
@@ -98,6 +143,22 @@ inline std::filesystem::path shared_set(const char* env_var, const std::filesyst
 
 inline int replay_main(int argc, char** argv, std::string_view provider, const char* corpus_dir,
                        const char* shared_dir) {
+    const std::filesystem::path shared(shared_dir);
+    const std::pair<const char*, std::filesystem::path> sets[] = {
+        {"LINKPILOT_FIXTURES", shared / "fixtures"}, {"LINKPILOT_CORPUS", shared / "corpus"}};
+    if (argc == 3 && std::string_view(argv[1]) == "--write-seeds") {
+        std::vector<std::pair<std::string, std::string>> seeds;
+        for (const auto& [env, dflt] : sets) {
+            for (const auto& e : shared_index(shared_set(env, dflt))) {
+                if (e.provider == provider) {
+                    auto name = e.set + "-" + e.file;
+                    std::replace(name.begin(), name.end(), '/', '_');
+                    seeds.emplace_back(std::move(name), payload_input(e));
+                }
+            }
+        }
+        return write_seeds(argv[2], seeds);
+    }
     if (argc > 1) {
         std::size_t n = 0;
         for (int i = 1; i < argc; ++i) {
@@ -112,9 +173,6 @@ inline int replay_main(int argc, char** argv, std::string_view provider, const c
         return 1;
     }
     std::printf("replayed %zu input(s) from %s\n", own, corpus_dir);
-    const std::filesystem::path shared(shared_dir);
-    const std::pair<const char*, std::filesystem::path> sets[] = {
-        {"LINKPILOT_FIXTURES", shared / "fixtures"}, {"LINKPILOT_CORPUS", shared / "corpus"}};
     for (const auto& [env, dflt] : sets) {
         auto dir = shared_set(env, dflt);
         if (!std::filesystem::exists(dir / "index.json")) {

@@ -1,7 +1,9 @@
 #include "daemon/ingress/handler.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/url/parse_query.hpp>
+#include <cctype>
 
 #include "daemon/ingress/github/parse.hpp"
 #include "daemon/ingress/github/verify.hpp"
@@ -28,6 +30,20 @@ std::optional<std::string_view> delivery_header(bool github, const Request& req)
         id = header(req, "X-Gitlab-Event-UUID");
     }
     return id;
+}
+
+// Forge event names: "push", "pull_request", "Push Hook", "Merge Request Hook", ...
+bool is_event_name(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == ' ' || c == '_' ||
+               c == '-' || c == '.';
+    });
+}
+
+// Delivery ids are UUIDs in practice; any printable ASCII token is kept as sent.
+bool is_delivery_id(std::string_view s) {
+    return !s.empty() && s.size() <= 128 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
 }
 
 Response reject(const Request& req, http::status status, std::string_view reason) {
@@ -149,6 +165,16 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
     if (!event_name || event_name->empty()) {
         return reject(req, http::status::bad_request,
                       github ? "missing X-GitHub-Event header" : "missing X-Gitlab-Event header");
+    }
+    // Both end up in the store, in log lines, in JSON answers and (the event) in metric labels.
+    if (!is_event_name(*event_name)) {
+        return reject(req, http::status::bad_request,
+                      std::string(github ? "X-GitHub-Event" : "X-Gitlab-Event") +
+                          " must be 1 to 64 letters, digits, spaces, '_', '-' or '.'");
+    }
+    if (const auto id = delivery_header(github, req); id && !id->empty() && !is_delivery_id(*id)) {
+        return reject(req, http::status::bad_request,
+                      "the delivery id header must be 1 to 128 printable ASCII characters");
     }
     if (github) {
         auto v = github::verify_signature(req.body(), header(req, "X-Hub-Signature-256"),

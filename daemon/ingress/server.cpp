@@ -16,6 +16,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "daemon/ingress/handler.hpp"
+#include "daemon/ingress/request_reader.hpp"
 
 namespace linkpilot::ingress {
 
@@ -192,9 +193,9 @@ net::awaitable<void> Server::serve(Stream& stream, Session& session) {
         // Read the config once per request: a reload between requests applies to the next.
         const auto cfg = config_;
         const auto timeout = cfg->server.request_timeout;
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-        parser.body_limit(cfg->server.max_body_bytes);
+        const ReadLimits limits{options_.max_header_bytes, cfg->server.max_body_bytes};
+        RequestParser parser;
+        apply_limits(parser, limits);
         session.idle = buffer.size() == 0;
         if (draining_ && session.idle) {
             // Closing an idle connection at once would race a request the client is sending
@@ -233,50 +234,25 @@ net::awaitable<void> Server::serve(Stream& stream, Session& session) {
                 total += rn;
             }
         };
-        if (ec == http::error::header_limit) {
-            co_await answer(error_response(11, false, http::status::request_header_fields_too_large,
-                                           "request headers exceed 64 KiB"));
-            co_await linger();
-            co_return;
-        }
-        if (ec == http::error::body_limit) {
-            // Beast checks Content-Length against the limit while parsing the header.
-            co_await answer(error_response(11, false, http::status::payload_too_large,
-                                           "body exceeds server.max_body_bytes (" +
-                                               std::to_string(cfg->server.max_body_bytes) +
-                                               " bytes)"));
-            co_await linger();
-            co_return;
-        }
-        if (ec) {
-            co_return;  // closed, timed out, reset or garbage: nothing to answer
-        }
+        auto step = after_header(ec, parser, limits);
         const auto started = clock_.steady_now();
-        const auto& head = parser.get();
-        if (auto len = parser.content_length(); len && *len > cfg->server.max_body_bytes) {
-            co_await answer(error_response(head.version(), false, http::status::payload_too_large,
-                                           "body exceeds server.max_body_bytes (" +
-                                               std::to_string(cfg->server.max_body_bytes) +
-                                               " bytes)"));
-            co_await linger();
-            co_return;
-        }
-        if (!parser.is_done()) {
-            if (beast::iequals(head[http::field::expect], "100-continue")) {
-                http::response<http::empty_body> cont{http::status::continue_, head.version()};
+        if (step.kind == ReadStep::Kind::proceed && !parser.is_done()) {
+            if (expects_continue(parser)) {
+                http::response<http::empty_body> cont{http::status::continue_,
+                                                      parser.get().version()};
+                session.tcp->expires_after(timeout);
                 co_await http::async_write(stream, cont, kNoThrow);
             }
             auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kNoThrow);
-            if (bec == http::error::body_limit) {
-                co_await answer(error_response(head.version(), false,
-                                               http::status::payload_too_large,
-                                               "body exceeds server.max_body_bytes"));
-                co_await linger();
-                co_return;
-            }
-            if (bec) {
-                co_return;
-            }
+            step = after_body(bec, parser, limits);
+        }
+        if (step.kind == ReadStep::Kind::refuse) {
+            co_await answer(std::move(*step.refusal));
+            co_await linger();
+            co_return;
+        }
+        if (step.kind == ReadStep::Kind::close) {
+            co_return;
         }
         Request req = parser.release();
         Response res = co_await handle(req);

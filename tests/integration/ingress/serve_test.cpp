@@ -224,6 +224,19 @@ TEST_F(Ingress_Errors, MissingEventHeaderIs400) {
         400, "missing X-GitHub-Event");
 }
 
+// Found by fuzz/http_request: a signed request with a non-UTF-8 delivery id got a 202 whose
+// body was not JSON (the id was copied into it, and into the store, byte for byte).
+TEST_F(Ingress_Errors, DeliveryIdThatIsNotPrintableAsciiIs400) {
+    expect_error(daemon_->github("push", push_, "\xff\xfe-push"), 400, "delivery id header");
+    expect_error(daemon_->github("push", push_, std::string(129, 'd')), 400, "delivery id header");
+    EXPECT_EQ(daemon_->github("push", push_, std::string(128, 'd')).status, 202);
+}
+
+// The event name becomes a metric label and a stored field: quotes or newlines must not pass.
+TEST_F(Ingress_Errors, EventHeaderWithQuotesIs400) {
+    expect_error(daemon_->github("pu\"sh", push_, "e-quote"), 400, "X-GitHub-Event must be");
+}
+
 TEST_F(Ingress_Errors, BodyOneByteOverTheLimitIs413) {
     std::string body = push_;
     body.insert(body.size() - 1,
