@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/reliability/env.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
@@ -35,11 +36,7 @@ using testing::Process;
 constexpr std::string_view kSecret = "abuse-secret";
 constexpr int kIdle = 1000;
 
-int env_int(const char* name, int fallback) {
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
-    const char* v = std::getenv(name);
-    return v != nullptr && *v != '\0' ? std::stoi(v) : fallback;
-}
+using testing::env_int;
 
 // A connected TCP socket to 127.0.0.1:port, or -1.
 int connect_to(unsigned short port) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/reliability/env.hpp"
 #include "tests/support/e2e/harness.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
@@ -30,11 +31,7 @@ using namespace std::chrono_literals;
 using testing::Daemon;
 using testing::Simulator;
 
-int env_int(const char* name, int fallback) {
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
-    const char* v = std::getenv(name);
-    return v != nullptr && *v != '\0' ? std::stoi(v) : fallback;
-}
+using testing::env_int;
 
 class Reliability_Faults : public ::testing::Test {
   protected:
