@@ -172,7 +172,8 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
                       std::string(github ? "X-GitHub-Event" : "X-Gitlab-Event") +
                           " must be 1 to 64 letters, digits, spaces, '_', '-' or '.'");
     }
-    if (const auto id = delivery_header(github, req); id && !id->empty() && !is_delivery_id(*id)) {
+    const auto delivery_id = delivery_header(github, req);
+    if (delivery_id && !delivery_id->empty() && !is_delivery_id(*delivery_id)) {
         return reject(req, http::status::bad_request,
                       "the delivery id header must be 1 to 128 printable ASCII characters");
     }
@@ -228,8 +229,8 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
 
     ToStore out;
     auto& d = out.delivery;
-    const auto id = delivery_header(github, req);
-    d.id = id && !id->empty() ? std::string(*id) : std::string(fallback_id);
+    d.id =
+        delivery_id && !delivery_id->empty() ? std::string(*delivery_id) : std::string(fallback_id);
     d.provider = github ? "github" : "gitlab";
     d.event = std::string(*event_name);
     d.repo = event.repo;
