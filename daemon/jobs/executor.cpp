@@ -278,9 +278,8 @@ awaitable<void> Executor::flush() {
     flushing_ = false;
 }
 
-void Executor::queue_write(const store::Job& job, store::Transition transition,
-                           std::string_view what) {
-    writes_.push_back(PendingWrite{std::move(transition), job_label(job), std::string{what}});
+void Executor::queue_write(std::string label, store::Transition transition, std::string_view what) {
+    writes_.push_back(PendingWrite{std::move(transition), std::move(label), std::string{what}});
 }
 
 awaitable<void> Executor::do_wait_idle() {
@@ -344,8 +343,9 @@ awaitable<void> Executor::run_job(store::Job job) {
     const auto action = action_from_string(job.action);
     if (!action) {
         auto err = fmt::format("unknown action \"{}\"", job.action);
-        log_->error("{}: failed: {}", job_label(job), err);
-        queue_write(job, {job.id, job.app, Kind::fail, std::move(err), {}}, "failure");
+        auto label = job_label(job);
+        log_->error("{}: failed: {}", label, err);
+        queue_write(std::move(label), {job.id, job.app, Kind::fail, std::move(err), {}}, "failure");
         co_return;
     }
 
@@ -354,14 +354,18 @@ awaitable<void> Executor::run_job(store::Job job) {
         if (hit->mode == config::FreezeMode::defer) {
             auto note =
                 fmt::format("deferred: freeze window {} until {}", hit->description, iso(hit->end));
-            log_->info("{}: {}", job_label(job), note);
+            auto label = job_label(job);
+            log_->info("{}: {}", label, note);
             metrics_.count(*action, Outcome::deferred);
-            queue_write(job, {job.id, job.app, Kind::defer, std::move(note), hit->end}, "deferral");
+            queue_write(std::move(label), {job.id, job.app, Kind::defer, std::move(note), hit->end},
+                        "deferral");
         } else {
             auto note = fmt::format("skipped: freeze window {}", hit->description);
-            log_->info("{}: {}", job_label(job), note);
+            auto label = job_label(job);
+            log_->info("{}: {}", label, note);
             metrics_.count(*action, Outcome::skipped);
-            queue_write(job, {job.id, job.app, Kind::skip, std::move(note), {}}, "skip");
+            queue_write(std::move(label), {job.id, job.app, Kind::skip, std::move(note), {}},
+                        "skip");
         }
         co_return;
     }
@@ -489,9 +493,11 @@ void Executor::finish(const store::Job& job, rules::ActionKind action, const Cal
     metrics_.count_attempt(action);
     const auto now = clock_.now();
     if (outcome) {
-        log_->info("{}: done: {}", job_label(job), *outcome);
+        auto label = job_label(job);
+        log_->info("{}: done: {}", label, *outcome);
         metrics_.count(action, Outcome::done);
-        queue_write(job, {job.id, job.app, Kind::complete, *outcome, {}}, "completion");
+        queue_write(std::move(label), {job.id, job.app, Kind::complete, *outcome, {}},
+                    "completion");
         return;
     }
     const auto& err = outcome.error();
@@ -500,16 +506,18 @@ void Executor::finish(const store::Job& job, rules::ActionKind action, const Cal
     const auto decision = scalingo::decide(options_.retry, err, attempt, rng_);
     if (decision.retry) {
         const auto at = now + decision.delay;
-        log_->warn("{}: attempt {}/{} failed: {}; next attempt at {}", job_label(job), attempt,
+        auto label = job_label(job);
+        log_->warn("{}: attempt {}/{} failed: {}; next attempt at {}", label, attempt,
                    options_.retry.max_attempts, text, iso(at));
         metrics_.count(action, Outcome::rescheduled);
-        queue_write(job, {job.id, job.app, Kind::reschedule, std::move(text), at}, "rescheduling");
+        queue_write(std::move(label), {job.id, job.app, Kind::reschedule, std::move(text), at},
+                    "rescheduling");
         return;
     }
-    log_->error("{}: failed after {} attempt{}: {}", job_label(job), attempt,
-                attempt == 1 ? "" : "s", text);
+    auto label = job_label(job);
+    log_->error("{}: failed after {} attempt{}: {}", label, attempt, attempt == 1 ? "" : "s", text);
     metrics_.count(action, Outcome::failed);
-    queue_write(job, {job.id, job.app, Kind::fail, std::move(text), {}}, "failure");
+    queue_write(std::move(label), {job.id, job.app, Kind::fail, std::move(text), {}}, "failure");
 }
 
 }  // namespace linkpilot::jobs

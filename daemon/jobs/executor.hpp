@@ -129,7 +129,8 @@ class Executor {
     boost::asio::awaitable<void> run_job(store::Job job);
     boost::asio::awaitable<CallOutcome> perform(const store::Job& job, rules::ActionKind action);
     void finish(const store::Job& job, rules::ActionKind action, const CallOutcome& outcome);
-    void queue_write(const store::Job& job, store::Transition transition, std::string_view what);
+    // `label`: job_label(job), already built for the log line.
+    void queue_write(std::string label, store::Transition transition, std::string_view what);
     void start(store::Job job);
     // A job coroutine returned (its outcome queued) or died (nothing queued: `released`).
     void job_returned(bool released);
