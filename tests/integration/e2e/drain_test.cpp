@@ -41,7 +41,7 @@ constexpr std::chrono::seconds kIoTimeout{15};
 
 enum class Outcome {
     answered,  // a complete HTTP response was read
-    refused,   // connect() failed with ECONNREFUSED: nothing was sent
+    refused,   // connect() failed (ECONNREFUSED, or ECONNRESET mid-handshake): nothing sent
     broken,    // anything else: reset or EOF after sending, partial answer, timeout
 };
 
@@ -89,7 +89,9 @@ class Sender {
         if (!socket_.is_open()) {
             buffer_.clear();
             socket_.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port_}, ec);
-            if (ec == net::error::connection_refused) {
+            // A connect() that fails sent nothing: refused by the closed listener, or reset
+            // when the listener closed during the handshake (a gap Linux cannot close).
+            if (ec == net::error::connection_refused || ec == net::error::connection_reset) {
                 socket_.close(ec);
                 ex.outcome = Outcome::refused;
                 return ex;
