@@ -39,6 +39,9 @@ struct Server {
 struct State {
     std::optional<std::filesystem::path> path;  // SQLite (default /var/lib/linkpilot/state.db)
     std::optional<Secret> url;                  // postgresql://... (may carry a password)
+    // PostgreSQL only: how long a replica's claim on a running job lasts without renewal
+    // (docs/ha.md): a dead replica's jobs are taken over after this.
+    Duration lease = std::chrono::seconds(30);
     Duration keep_payloads = std::chrono::hours(24 * 7);
 };
 

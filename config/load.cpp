@@ -495,7 +495,7 @@ class Parser {
     }
 
     void parse_state(const YAML::Node& n, State& out) {
-        if (!check_map(n, "state", {"path", "url", "keep_payloads"})) {
+        if (!check_map(n, "state", {"path", "url", "lease", "keep_payloads"})) {
             return;
         }
         if (const auto p = n["path"]) {
@@ -513,6 +513,17 @@ class Parser {
             }
             if (n["path"]) {
                 error(u.Mark(), "state: give either path (SQLite) or url (PostgreSQL), not both");
+            }
+        }
+        if (const auto l = n["lease"]) {
+            if (!n["url"]) {
+                error(l.Mark(), "state.lease: only used with state.url (PostgreSQL replicas)");
+            } else if (auto d = duration(l, "state.lease", false)) {
+                if (*d < std::chrono::seconds(3)) {
+                    error(l.Mark(), "state.lease: at least 3s (a replica renews it every second)");
+                } else {
+                    out.lease = *d;
+                }
             }
         }
         if (const auto k = n["keep_payloads"]) {

@@ -7,9 +7,46 @@
 
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
+#include "daemon/app/open_state.hpp"
 #include "daemon/store/sqlite_store.hpp"
 
 namespace linkpilot::app {
+
+namespace {
+
+// PostgreSQL: connect without migrating to read the version, then migrate (under the store's
+// advisory lock: replicas starting at the same time wait for each other).
+int migrate_postgres(const config::State& state) {
+    const auto where = describe_state(state);
+    auto opened = open_store(state, /*migrate=*/false);
+    if (!opened) {
+        std::cerr << "linkpilot: migrate: " << where << ": " << opened.error().message << "\n";
+        return kExitError;
+    }
+    auto& db = **opened;
+    auto before = db.schema_version();
+    if (!before) {
+        std::cerr << "linkpilot: migrate: " << where << ": " << before.error().message << "\n";
+        return kExitError;
+    }
+    auto migrated = db.migrate();
+    if (!migrated) {
+        std::cerr << "linkpilot: migrate: " << where << ": " << migrated.error().message << "\n";
+        return kExitError;
+    }
+    std::cout << where << ": schema version " << migrated->to;
+    if (*before == 0) {
+        std::cout << " (created)";
+    } else if (migrated->from == migrated->to) {
+        std::cout << " (up to date)";
+    } else {
+        std::cout << " (migrated from " << migrated->from << ")";
+    }
+    std::cout << "\n";
+    return kExitOk;
+}
+
+}  // namespace
 
 int run_migrate(const MigrateOptions& o) {
     const auto file = resolve_config_path(o.config);
@@ -21,9 +58,8 @@ int run_migrate(const MigrateOptions& o) {
         std::cerr << "linkpilot: migrate: invalid config " << file << "\n";
         return kExitError;
     }
-    if (cfg->state.url && !cfg->state.path) {
-        std::cerr << "linkpilot: migrate: PostgreSQL state is not supported yet\n";
-        return kExitError;
+    if (cfg->state.url) {
+        return migrate_postgres(cfg->state);
     }
     store::SqliteOptions options;
     options.path = cfg->state.path.value_or("/var/lib/linkpilot/state.db");

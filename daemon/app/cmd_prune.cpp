@@ -34,12 +34,12 @@
 #include "common/clock.hpp"
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
+#include "daemon/app/open_state.hpp"
 #include "daemon/app/logging.hpp"
 #include "daemon/jobs/executor.hpp"
 #include "daemon/pruner/sweeper.hpp"
 #include "daemon/scalingo/client.hpp"
 #include "daemon/store/group_commit.hpp"
-#include "daemon/store/sqlite_store.hpp"
 
 namespace linkpilot::app {
 
@@ -288,14 +288,10 @@ int run_prune(const PruneOptions& o) {
 
     std::unique_ptr<store::GroupCommitter> committer;
     if (!dry_run) {
-        if (!cfg.state.path) {
-            std::cerr << "linkpilot: prune: PostgreSQL state (state.url) is not supported yet\n";
-            return kExitError;
-        }
-        auto opened = store::open_sqlite({.path = *cfg.state.path});
+        auto opened = open_store(cfg.state);
         if (!opened) {
             std::cerr << "linkpilot: prune: cannot open the state store "
-                      << cfg.state.path->string() << ": " << opened.error().message << "\n";
+                      << describe_state(cfg.state) << ": " << opened.error().message << "\n";
             return kExitError;
         }
         committer = std::make_unique<store::GroupCommitter>(std::move(*opened), clock);
@@ -335,6 +331,11 @@ int run_prune(const PruneOptions& o) {
         return kExitError;
     }
 
+    if (report.skipped) {
+        std::cerr << "linkpilot: prune: not swept: another linkpilot process sharing the state "
+                     "store is sweeping (or the sweep lock could not be taken)\n";
+        return kExitError;
+    }
     if (o.json) {
         print_json(report, job_states);
     } else {

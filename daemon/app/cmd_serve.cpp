@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
+#include "daemon/app/open_state.hpp"
 #include "daemon/app/config_watch.hpp"
 #include "daemon/app/logging.hpp"
 #include "daemon/app/systemd_notify.hpp"
@@ -23,7 +24,6 @@
 #include "daemon/pruner/sweeper.hpp"
 #include "daemon/scalingo/client.hpp"
 #include "daemon/store/group_commit.hpp"
-#include "daemon/store/sqlite_store.hpp"
 
 namespace linkpilot::app {
 
@@ -52,14 +52,10 @@ int run_serve(const ServeOptions& o) {
     auto log = make_logger("linkpilot", cfg->log.format);
     SystemClock clock;
 
-    if (!cfg->state.path) {
-        std::cerr << "linkpilot: serve: PostgreSQL state (state.url) is not supported yet\n";
-        return kExitError;
-    }
-    auto opened = store::open_sqlite({.path = *cfg->state.path});
+    auto opened = open_store(cfg->state);
     if (!opened) {
-        std::cerr << "linkpilot: serve: cannot open the state store " << cfg->state.path->string()
-                  << ": " << opened.error().message << "\n";
+        std::cerr << "linkpilot: serve: cannot open the state store "
+                  << describe_state(cfg->state) << ": " << opened.error().message << "\n";
         return kExitError;
     }
     store::GroupCommitter committer(std::move(*opened), clock);
@@ -118,7 +114,7 @@ int run_serve(const ServeOptions& o) {
     log->info("listening on {}://{}:{} (config {}, state {})", cfg->server.tls ? "https" : "http",
               bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
                                        : bound->address().to_string(),
-              bound->port(), path, cfg->state.path->string());
+              bound->port(), path, describe_state(cfg->state));
     if (*inherited >= 0) {
         log->info(
             "listener: socket fd {} inherited from systemd (socket activation); "

@@ -3,12 +3,23 @@
 #include <memory>
 #include <string>
 
+#include "common/expected.hpp"
+#include "config/config.hpp"
 #include "daemon/store/store.hpp"
 
 namespace linkpilot::app {
 
-// For the CLI commands that read or change the state store (`jobs`, `retry`): loads the config
-// and opens its store. On error prints the reason on stderr and returns nullptr.
+// The state store the config names: PostgreSQL when state.url is set, else the SQLite file
+// state.path (default /var/lib/linkpilot/state.db). Opening migrates the schema unless
+// `migrate` is false (read-only commands against a database another version owns).
+store::Result<std::unique_ptr<store::Store>> open_store(const config::State& state,
+                                                        bool migrate = true);
+
+// The store for messages and logs: the SQLite path, or the PostgreSQL URL without password.
+std::string describe_state(const config::State& state);
+
+// For the CLI commands that read or change the state store (`jobs`, `retry`, `explain`): loads
+// the config and opens its store. On error prints the reason on stderr and returns nullptr.
 std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command);
 
 }  // namespace linkpilot::app

@@ -74,12 +74,36 @@ awaitable<SweepReport> Sweeper::sweep(const config::Prune& cfg, bool dry_run) {
     report.dry_run = dry_run || committer_ == nullptr;
     report.started_at = clock_.now();
     const auto t0 = clock_.steady_now();
+    // Replicas sharing a PostgreSQL state: one sweeps at a time (the store's sweep lock), or
+    // two would list the same stale apps and queue their deletions twice.
+    const bool locking = !report.dry_run;
+    if (locking) {
+        auto lock_op = committer_->run([](store::Store& s) { return s.try_lock_sweep(); });
+        auto locked = co_await std::move(lock_op);
+        if (!locked || !*locked) {
+            report.skipped = true;
+            if (locked) {
+                log_->info("prune: another linkpilot process sharing the state is sweeping; "
+                           "this one skips its sweep");
+            } else {
+                log_->error("prune: cannot take the sweep lock: {}; sweep skipped",
+                            locked.error().message);
+            }
+            co_return report;
+        }
+    }
     std::size_t budget = cfg.max_deletions_per_sweep;
     for (const auto& app : cfg.apps) {
         AppSweep out;
         out.app = app;
         co_await sweep_app(cfg, app, report.dry_run, budget, out);
         report.apps.push_back(std::move(out));
+    }
+    if (locking) {
+        auto unlock_op = committer_->run([](store::Store& s) { return s.unlock_sweep(); });
+        if (auto r = co_await std::move(unlock_op); !r) {
+            log_->warn("prune: releasing the sweep lock: {}", r.error().message);
+        }
     }
     report.took = clock_.steady_now() - t0;
     metrics_.sweep_finished(report.started_at, report.took, report.ok());

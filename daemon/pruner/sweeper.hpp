@@ -51,6 +51,9 @@ struct SweepReport {
     TimePoint started_at{};
     std::chrono::steady_clock::duration took{};
     bool dry_run = false;
+    // Not swept: another process sharing the state holds the sweep lock (or it could not be
+    // taken). `apps` is then empty.
+    bool skipped = false;
     std::vector<AppSweep> apps;
 
     [[nodiscard]] bool ok() const;                // every app listed (and enqueued)

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "daemon/store/detail.hpp"
+
 namespace linkpilot::store {
 namespace {
 
@@ -158,11 +160,8 @@ constexpr const char* kGetVersion = "SELECT MAX(version) FROM schema_version";
 
 // ---------------------------------------------------------------------------------------------
 
-std::int64_t to_ms(TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint from_ms(std::int64_t ms) { return TimePoint{std::chrono::milliseconds{ms}}; }
+using detail::from_ms;
+using detail::to_ms;
 
 StoreError::Kind kind_of(int rc) {
     switch (rc & 0xff) {
@@ -211,10 +210,6 @@ std::string sha256_hex(std::string_view data) {
         out.push_back(kHex[md[i] & 0x0f]);
     }
     return out;
-}
-
-bool known_action(std::string_view a) {
-    return a == kActionDeploy || a == kActionReviewApp || a == kActionDeleteReviewApp;
 }
 
 struct DbCloser {
@@ -662,6 +657,11 @@ class SqliteStore final : public Store {
         return s;
     }
 
+    // One process owns a SQLite file (SPEC 2: PostgreSQL is the shared state): nothing to
+    // contend with.
+    Result<bool> try_lock_sweep() override { return true; }
+    Result<Ok> unlock_sweep() override { return Ok{}; }
+
     Result<MigrateResult> migrate() override {
         auto current = schema_version();
         if (!current) {
@@ -776,16 +776,8 @@ class SqliteStore final : public Store {
 
     // Inside an open transaction.
     Result<AcceptResult> accept_one(const NewDelivery& d, const std::vector<NewJob>& jobs) {
-        if (d.id.empty() || d.provider.empty()) {
-            return error(StoreError::Kind::invalid, "delivery without id or provider");
-        }
-        for (const auto& j : jobs) {
-            if (!known_action(j.action)) {
-                return error(StoreError::Kind::invalid, "unknown action '" + j.action + "'");
-            }
-            if (j.app.empty()) {
-                return error(StoreError::Kind::invalid, "job without app");
-            }
+        if (auto wrong = detail::check_accept(d, jobs)) {
+            return Unexpected{std::move(*wrong)};
         }
         {
             auto q = query(kInsertDelivery);
@@ -813,11 +805,7 @@ class SqliteStore final : public Store {
         }
         AcceptResult result;
         for (const auto& j : jobs) {
-            TimePoint next = d.received_at;
-            if (j.debounce) {
-                next += *j.debounce;
-            }
-            next = std::max(next, j.not_before);
+            const TimePoint next = detail::first_attempt_at(d, j);
             std::int64_t id = 0;
             {
                 auto q = query(kInsertJob);

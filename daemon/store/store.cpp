@@ -1,5 +1,9 @@
 #include "daemon/store/store.hpp"
 
+#include <algorithm>
+
+#include "daemon/store/detail.hpp"
+
 namespace linkpilot::store {
 
 std::string_view to_string(StoreError::Kind k) {
@@ -29,3 +33,34 @@ std::string_view to_string(StoreError::Kind k) {
 }
 
 }  // namespace linkpilot::store
+
+namespace linkpilot::store::detail {
+
+bool known_action(std::string_view a) {
+    return a == kActionDeploy || a == kActionReviewApp || a == kActionDeleteReviewApp;
+}
+
+std::optional<StoreError> check_accept(const NewDelivery& d, const std::vector<NewJob>& jobs) {
+    if (d.id.empty() || d.provider.empty()) {
+        return StoreError{StoreError::Kind::invalid, "delivery without id or provider"};
+    }
+    for (const auto& j : jobs) {
+        if (!known_action(j.action)) {
+            return StoreError{StoreError::Kind::invalid, "unknown action '" + j.action + "'"};
+        }
+        if (j.app.empty()) {
+            return StoreError{StoreError::Kind::invalid, "job without app"};
+        }
+    }
+    return std::nullopt;
+}
+
+TimePoint first_attempt_at(const NewDelivery& d, const NewJob& j) {
+    TimePoint next = d.received_at;
+    if (j.debounce) {
+        next += *j.debounce;
+    }
+    return std::max(next, j.not_before);
+}
+
+}  // namespace linkpilot::store::detail

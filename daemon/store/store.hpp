@@ -2,8 +2,9 @@
 
 // The state store (SPEC 3 and 5): deliveries received, the jobs they produced, and the schema
 // version. `Store` is the interface every other component depends on; the SQLite
-// implementation is `open_sqlite` (sqlite_store.hpp), a PostgreSQL one can follow without
-// touching callers, so nothing here names a database type and all SQL stays in daemon/store/.
+// implementation is `open_sqlite` (sqlite_store.hpp), the PostgreSQL one, for several replicas
+// sharing one state, `open_postgres` (postgres_store.hpp). Nothing here names a database type
+// and all SQL stays in daemon/store/.
 //
 // Every method is synchronous and a Store object is NOT thread-safe: one owner thread at a
 // time. The daemon funnels all calls through GroupCommitter (group_commit.hpp), which owns the
@@ -253,6 +254,13 @@ class Store {
     virtual Result<std::int64_t> prune_payloads(TimePoint older_than) = 0;
 
     virtual Result<Stats> stats() = 0;
+
+    // Review app sweeps (SPEC 6) when several processes share the store: only the holder of
+    // the sweep lock sweeps, so two replicas never queue the same deletions twice. true: this
+    // store holds it now (taken if free); false: another process does. Held until
+    // unlock_sweep() or the store is closed (a crashed holder's lock goes with its connection).
+    virtual Result<bool> try_lock_sweep() = 0;
+    virtual Result<Ok> unlock_sweep() = 0;
 
     // Applies pending schema migrations (also done when opening). Idempotent.
     virtual Result<MigrateResult> migrate() = 0;

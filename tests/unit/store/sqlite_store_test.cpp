@@ -1,11 +1,11 @@
+// SQLite-only behaviour: the file, its directory, read-only and damaged files. The Store
+// contract both backends share is in store_test.cpp.
 #include "daemon/store/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -14,8 +14,6 @@
 
 namespace linkpilot::store {
 namespace {
-
-using namespace std::chrono_literals;
 
 class SqliteStoreTest : public ::testing::Test {
   protected:
@@ -32,56 +30,29 @@ class SqliteStoreTest : public ::testing::Test {
 
     [[nodiscard]] std::filesystem::path db_path() const { return dir_.path() / "sub" / "state.db"; }
 
-    NewDelivery delivery(const std::string& id, const std::string& provider = "github") {
+    NewDelivery delivery(const std::string& id) {
         NewDelivery d;
         d.id = id;
-        d.provider = provider;
+        d.provider = "github";
         d.event = "push";
         d.repo = "acme/web";
         d.received_at = clock_.now();
         d.status = "queued";
-        d.payload = R"({"ref":"refs/heads/main"})";
-        d.event_json = R"({"kind":"push"})";
-        d.verdicts_json = "[]";
-        d.config_fingerprint = "cfg1";
+        d.payload = "{}";
         return d;
     }
 
-    static NewJob job(const std::string& app, const std::string& action = "deploy") {
+    static NewJob job(const std::string& app) {
         NewJob j;
         j.rule = "deploy-main";
-        j.action = action;
+        j.action = "deploy";
         j.app = app;
-        j.args_json = R"({"branch":"main"})";
         return j;
     }
 
-    std::int64_t accept_one(const std::string& id, const NewJob& j) {
+    void accept_one(const std::string& id, const NewJob& j) {
         auto r = store_->accept(delivery(id), {j});
-        EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-        if (!r || r->job_ids.size() != 1) {
-            return -1;
-        }
-        return r->job_ids.front();
-    }
-
-    Job get(std::int64_t id) {
-        auto j = store_->get_job(id);
-        EXPECT_TRUE(j.has_value());
-        EXPECT_TRUE(j.has_value() && j->has_value());
-        return j && *j ? **j : Job{};
-    }
-
-    std::vector<std::int64_t> claim(std::size_t limit = 10) {
-        auto r = store_->claim_runnable(clock_.now(), limit);
-        EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-        std::vector<std::int64_t> ids;
-        if (r) {
-            for (const auto& j : *r) {
-                ids.push_back(j.id);
-            }
-        }
-        return ids;
+        ASSERT_TRUE(r.has_value()) << (r ? "" : r.error().message);
     }
 
     TempDir dir_;
@@ -89,405 +60,8 @@ class SqliteStoreTest : public ::testing::Test {
     std::unique_ptr<Store> store_;
 };
 
-TEST_F(SqliteStoreTest, AcceptsDeliveryAndListsItsJobs) {
-    auto r = store_->accept(delivery("d1"), {job("web"), job("api", "review_app")});
-    ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_FALSE(r->duplicate);
-    ASSERT_EQ(r->job_ids.size(), 2U);
-    EXPECT_LT(r->job_ids[0], r->job_ids[1]);
-
-    auto jobs = store_->list_jobs({});
-    ASSERT_TRUE(jobs.has_value());
-    ASSERT_EQ(jobs->size(), 2U);
-    const Job& j = jobs->front();
-    EXPECT_EQ(j.id, r->job_ids[0]);
-    EXPECT_EQ(j.delivery_id, "d1");
-    EXPECT_EQ(j.provider, "github");
-    EXPECT_EQ(j.rule, "deploy-main");
-    EXPECT_EQ(j.action, "deploy");
-    EXPECT_EQ(j.app, "web");
-    EXPECT_EQ(j.args_json, R"({"branch":"main"})");
-    EXPECT_EQ(j.state, "pending");
-    EXPECT_EQ(j.attempts, 0);
-    EXPECT_EQ(j.next_attempt_at, clock_.now());
-    EXPECT_EQ(j.created_at, clock_.now());
-    EXPECT_FALSE(j.last_error.has_value());
-
-    auto only_api = store_->list_jobs(JobFilter{std::nullopt, std::string{"api"}});
-    ASSERT_TRUE(only_api.has_value());
-    ASSERT_EQ(only_api->size(), 1U);
-    EXPECT_EQ(only_api->front().action, "review_app");
-}
-
-TEST_F(SqliteStoreTest, StoresDeliveryForExplain) {
-    ASSERT_TRUE(store_->accept(delivery("d1"), {}).has_value());
-    auto d = store_->get_delivery("d1");
-    ASSERT_TRUE(d.has_value());
-    ASSERT_TRUE(d->has_value());
-    EXPECT_EQ((*d)->event, "push");
-    EXPECT_EQ((*d)->repo, "acme/web");
-    EXPECT_EQ((*d)->status, "queued");
-    EXPECT_EQ((*d)->payload, std::optional<std::string>{R"({"ref":"refs/heads/main"})"});
-    EXPECT_EQ((*d)->payload_sha256.size(), 64U);
-    EXPECT_EQ((*d)->event_json, R"({"kind":"push"})");
-    EXPECT_EQ((*d)->verdicts_json, "[]");
-    EXPECT_EQ((*d)->config_fingerprint, "cfg1");
-
-    auto missing = store_->get_delivery("nope");
-    ASSERT_TRUE(missing.has_value());
-    EXPECT_FALSE(missing->has_value());
-}
-
-TEST_F(SqliteStoreTest, PayloadHashIsSha256OfRawBody) {
-    auto d = delivery("d1");
-    d.payload = "abc";
-    ASSERT_TRUE(store_->accept(d, {}).has_value());
-    auto got = store_->get_delivery("d1");
-    ASSERT_TRUE(got.has_value() && got->has_value());
-    EXPECT_EQ((*got)->payload_sha256,
-              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
-TEST_F(SqliteStoreTest, ReportsDuplicateDeliveryAndAddsNothing) {
-    ASSERT_TRUE(store_->accept(delivery("d1"), {job("web")}).has_value());
-    auto again = store_->accept(delivery("d1"), {job("web"), job("api")});
-    ASSERT_TRUE(again.has_value());
-    EXPECT_TRUE(again->duplicate);
-    EXPECT_TRUE(again->job_ids.empty());
-    auto jobs = store_->list_jobs({});
-    ASSERT_TRUE(jobs.has_value());
-    EXPECT_EQ(jobs->size(), 1U);
-}
-
-TEST_F(SqliteStoreTest, SameDeliveryIdFromOtherProviderIsNotDuplicate) {
-    ASSERT_TRUE(store_->accept(delivery("d1", "github"), {job("web")}).has_value());
-    auto other = store_->accept(delivery("d1", "gitlab"), {job("web")});
-    ASSERT_TRUE(other.has_value());
-    EXPECT_FALSE(other->duplicate);
-}
-
-TEST_F(SqliteStoreTest, BatchReportsDuplicatesPerItem) {
-    ASSERT_TRUE(store_->accept(delivery("old"), {job("web")}).has_value());
-    std::vector<Store::AcceptItem> batch;
-    batch.emplace_back(delivery("a"), std::vector<NewJob>{job("web")});
-    batch.emplace_back(delivery("old"), std::vector<NewJob>{job("web")});
-    batch.emplace_back(delivery("a"), std::vector<NewJob>{job("web")});
-    batch.emplace_back(delivery("b"), std::vector<NewJob>{job("api"), job("web")});
-    auto results = store_->accept_batch(batch);
-    ASSERT_EQ(results.size(), 4U);
-    for (const auto& r : results) {
-        ASSERT_TRUE(r.has_value()) << r.error().message;
-    }
-    EXPECT_FALSE(results[0]->duplicate);
-    EXPECT_EQ(results[0]->job_ids.size(), 1U);
-    EXPECT_TRUE(results[1]->duplicate);
-    EXPECT_TRUE(results[2]->duplicate);
-    EXPECT_FALSE(results[3]->duplicate);
-    EXPECT_EQ(results[3]->job_ids.size(), 2U);
-    auto jobs = store_->list_jobs({});
-    ASSERT_TRUE(jobs.has_value());
-    EXPECT_EQ(jobs->size(), 4U);
-}
-
-TEST_F(SqliteStoreTest, BatchItemWithInvalidJobFailsAloneAndLeavesNoTrace) {
-    std::vector<Store::AcceptItem> batch;
-    batch.emplace_back(delivery("a"), std::vector<NewJob>{job("web")});
-    batch.emplace_back(delivery("bad"), std::vector<NewJob>{job("web", "explode")});
-    auto bad_json = job("web");
-    bad_json.args_json = "{not json";
-    batch.emplace_back(delivery("bad2"), std::vector<NewJob>{job("api"), bad_json});
-    batch.emplace_back(delivery("c"), std::vector<NewJob>{job("web")});
-    auto results = store_->accept_batch(batch);
-    ASSERT_EQ(results.size(), 4U);
-    EXPECT_TRUE(results[0].has_value());
-    ASSERT_FALSE(results[1].has_value());
-    EXPECT_EQ(results[1].error().kind, StoreError::Kind::invalid);
-    ASSERT_FALSE(results[2].has_value());
-    EXPECT_EQ(results[2].error().kind, StoreError::Kind::invalid);
-    EXPECT_TRUE(results[3].has_value());
-
-    auto jobs = store_->list_jobs({});
-    ASSERT_TRUE(jobs.has_value());
-    EXPECT_EQ(jobs->size(), 2U);
-    auto bad2 = store_->get_delivery("bad2");
-    ASSERT_TRUE(bad2.has_value());
-    EXPECT_FALSE(bad2->has_value());  // rolled back to its savepoint, delivery included
-}
-
-TEST_F(SqliteStoreTest, DebounceSupersedesWaitingJobWithSameKey) {
-    auto first = job("web");
-    first.debounce_key = "deploy/web/main";
-    first.debounce = 30s;
-    const auto id1 = accept_one("d1", first);
-    EXPECT_EQ(get(id1).next_attempt_at, clock_.now() + 30s);
-
-    clock_.advance(10s);
-    const auto id2 = accept_one("d2", first);
-    const Job old = get(id1);
-    EXPECT_EQ(old.state, "done");
-    EXPECT_EQ(old.note, std::optional<std::string>{"superseded by job " + std::to_string(id2)});
-    const Job fresh = get(id2);
-    EXPECT_EQ(fresh.state, "pending");
-    EXPECT_EQ(fresh.next_attempt_at, clock_.now() + 30s);
-
-    // Another key is untouched.
-    auto other = first;
-    other.debounce_key = "deploy/web/dev";
-    const auto id3 = accept_one("d3", other);
-    EXPECT_EQ(get(id2).state, "pending");
-    EXPECT_EQ(get(id3).state, "pending");
-}
-
-TEST_F(SqliteStoreTest, DebounceLeavesStartedJobAlone) {
-    auto j = job("web");
-    j.debounce_key = "k";
-    j.debounce = 5s;
-    const auto id1 = accept_one("d1", j);
-    clock_.advance(5s);
-    ASSERT_EQ(claim(), std::vector<std::int64_t>{id1});
-    const auto id2 = accept_one("d2", j);
-    EXPECT_EQ(get(id1).state, "running");
-    EXPECT_EQ(get(id2).state, "pending");
-}
-
-TEST_F(SqliteStoreTest, WithoutDebounceEveryJobIsKept) {
-    const auto id1 = accept_one("d1", job("web"));
-    const auto id2 = accept_one("d2", job("web"));
-    EXPECT_EQ(get(id1).state, "pending");
-    EXPECT_EQ(get(id2).state, "pending");
-}
-
-TEST_F(SqliteStoreTest, ClaimsOneJobPerAppInAcceptanceOrder) {
-    const auto web1 = accept_one("d1", job("web"));
-    const auto api1 = accept_one("d2", job("api"));
-    const auto web2 = accept_one("d3", job("web"));
-
-    EXPECT_EQ(claim(), (std::vector<std::int64_t>{web1, api1}));
-    EXPECT_EQ(get(web1).state, "running");
-    EXPECT_TRUE(claim().empty());  // web2 waits behind running web1
-
-    ASSERT_TRUE(store_->complete(web1, "", clock_.now()).has_value());
-    EXPECT_EQ(claim(), std::vector<std::int64_t>{web2});
-}
-
-TEST_F(SqliteStoreTest, ClaimHonoursLimit) {
-    const auto a = accept_one("d1", job("a"));
-    accept_one("d2", job("b"));
-    EXPECT_EQ(claim(1), std::vector<std::int64_t>{a});
-}
-
-TEST_F(SqliteStoreTest, LaterJobWaitsBehindEarlierOneThatIsBackingOff) {
-    const auto web1 = accept_one("d1", job("web"));
-    const auto web2 = accept_one("d2", job("web"));
-    ASSERT_EQ(claim(), std::vector<std::int64_t>{web1});
-    ASSERT_TRUE(store_->reschedule(web1, "HTTP 503", clock_.now() + 60s, clock_.now()).has_value());
-
-    EXPECT_TRUE(claim().empty());  // web1 not due yet; web2 must not overtake it
-    auto wake = store_->next_wakeup();
-    ASSERT_TRUE(wake.has_value());
-    EXPECT_EQ(*wake, std::optional<TimePoint>{clock_.now() + 60s});
-
-    clock_.advance(60s);
-    EXPECT_EQ(claim(), std::vector<std::int64_t>{web1});
-    ASSERT_TRUE(store_->complete(web1, "", clock_.now()).has_value());
-    EXPECT_EQ(claim(), std::vector<std::int64_t>{web2});
-}
-
-TEST_F(SqliteStoreTest, NotBeforeDelaysJob) {
-    auto j = job("web");
-    j.not_before = clock_.now() + 1h;
-    const auto id = accept_one("d1", j);
-    EXPECT_TRUE(claim().empty());
-    clock_.advance(1h);
-    EXPECT_EQ(claim(), std::vector<std::int64_t>{id});
-}
-
-TEST_F(SqliteStoreTest, NextWakeupIgnoresAppsWithRunningJob) {
-    auto none = store_->next_wakeup();
-    ASSERT_TRUE(none.has_value());
-    EXPECT_FALSE(none->has_value());
-
-    const auto web1 = accept_one("d1", job("web"));
-    accept_one("d2", job("web"));
-    ASSERT_EQ(claim(), std::vector<std::int64_t>{web1});
-    auto wake = store_->next_wakeup();
-    ASSERT_TRUE(wake.has_value());
-    EXPECT_FALSE(wake->has_value());  // web2 is blocked, not due: no busy wake-ups
-}
-
-TEST_F(SqliteStoreTest, CompleteFailRescheduleUpdateJob) {
-    const auto a = accept_one("d1", job("a"));
-    const auto b = accept_one("d2", job("b"));
-    const auto c = accept_one("d3", job("c"));
-    ASSERT_EQ(claim().size(), 3U);
-    clock_.advance(1s);
-
-    ASSERT_TRUE(store_->complete(a, "deployed", clock_.now()).has_value());
-    ASSERT_TRUE(store_->fail(b, "HTTP 404 app not found", clock_.now()).has_value());
-    ASSERT_TRUE(store_->reschedule(c, "HTTP 500", clock_.now() + 5s, clock_.now()).has_value());
-
-    const Job ja = get(a);
-    EXPECT_EQ(ja.state, "done");
-    EXPECT_EQ(ja.attempts, 1);
-    EXPECT_EQ(ja.note, std::optional<std::string>{"deployed"});
-    EXPECT_EQ(ja.updated_at, clock_.now());
-    const Job jb = get(b);
-    EXPECT_EQ(jb.state, "failed");
-    EXPECT_EQ(jb.attempts, 1);
-    EXPECT_EQ(jb.last_error, std::optional<std::string>{"HTTP 404 app not found"});
-    const Job jc = get(c);
-    EXPECT_EQ(jc.state, "pending");
-    EXPECT_EQ(jc.attempts, 1);
-    EXPECT_EQ(jc.next_attempt_at, clock_.now() + 5s);
-    EXPECT_EQ(jc.last_error, std::optional<std::string>{"HTTP 500"});
-}
-
-TEST_F(SqliteStoreTest, TransitionOfJobNotRunningIsInvalidState) {
-    const auto a = accept_one("d1", job("a"));
-    auto r = store_->complete(a, "", clock_.now());
-    ASSERT_FALSE(r.has_value());
-    EXPECT_EQ(r.error().kind, StoreError::Kind::invalid_state);
-    auto missing = store_->fail(9999, "x", clock_.now());
-    ASSERT_FALSE(missing.has_value());
-    EXPECT_EQ(missing.error().kind, StoreError::Kind::not_found);
-}
-
-TEST_F(SqliteStoreTest, DeferAndSkipDoNotCountAttempts) {
-    const auto a = accept_one("d1", job("a"));
-    const auto b = accept_one("d2", job("b"));
-    ASSERT_EQ(claim().size(), 2U);
-    ASSERT_TRUE(
-        store_->defer(a, clock_.now() + 2h, "deferred: freeze window", clock_.now()).has_value());
-    ASSERT_TRUE(store_->skip(b, "skipped: freeze window", clock_.now()).has_value());
-    const Job ja = get(a);
-    EXPECT_EQ(ja.state, "pending");
-    EXPECT_EQ(ja.attempts, 0);
-    EXPECT_EQ(ja.next_attempt_at, clock_.now() + 2h);
-    const Job jb = get(b);
-    EXPECT_EQ(jb.state, "done");
-    EXPECT_EQ(jb.attempts, 0);
-    EXPECT_EQ(jb.note, std::optional<std::string>{"skipped: freeze window"});
-}
-
-TEST_F(SqliteStoreTest, RetryPutsFailedJobBackInQueue) {
-    const auto a = accept_one("d1", job("a"));
-    ASSERT_EQ(claim(), std::vector<std::int64_t>{a});
-    ASSERT_TRUE(store_->fail(a, "boom", clock_.now()).has_value());
-    clock_.advance(1h);
-    ASSERT_TRUE(store_->retry(a, clock_.now()).has_value());
-    const Job j = get(a);
-    EXPECT_EQ(j.state, "pending");
-    EXPECT_EQ(j.attempts, 0);
-    EXPECT_EQ(j.next_attempt_at, clock_.now());
-    EXPECT_EQ(j.last_error, std::optional<std::string>{"boom"});
-    EXPECT_EQ(claim(), std::vector<std::int64_t>{a});
-}
-
-TEST_F(SqliteStoreTest, RetryOfJobNotFailedIsError) {
-    const auto a = accept_one("d1", job("a"));
-    auto r = store_->retry(a, clock_.now());
-    ASSERT_FALSE(r.has_value());
-    EXPECT_EQ(r.error().kind, StoreError::Kind::invalid_state);
-    auto missing = store_->retry(12345, clock_.now());
-    ASSERT_FALSE(missing.has_value());
-    EXPECT_EQ(missing.error().kind, StoreError::Kind::not_found);
-}
-
-TEST_F(SqliteStoreTest, RecoverRunningRequeuesJobsLeftByCrash) {
-    const auto a = accept_one("d1", job("a"));
-    const auto b = accept_one("d2", job("b"));
-    ASSERT_EQ(claim().size(), 2U);
-    ASSERT_TRUE(store_->complete(b, "", clock_.now()).has_value());
-    store_.reset();  // "crash"
-
-    store_ = open();
-    ASSERT_NE(store_, nullptr);
-    auto n = store_->recover_running(clock_.now());
-    ASSERT_TRUE(n.has_value());
-    EXPECT_EQ(*n, 1);
-    EXPECT_EQ(get(a).state, "pending");
-    EXPECT_EQ(get(b).state, "done");
-    EXPECT_EQ(claim(), std::vector<std::int64_t>{a});
-}
-
-TEST_F(SqliteStoreTest, PrunePayloadsDropsOnlyOldBodies) {
-    ASSERT_TRUE(store_->accept(delivery("old"), {}).has_value());
-    clock_.advance(48h);
-    ASSERT_TRUE(store_->accept(delivery("new"), {}).has_value());
-
-    auto n = store_->prune_payloads(clock_.now() - 24h);
-    ASSERT_TRUE(n.has_value());
-    EXPECT_EQ(*n, 1);
-    auto old = store_->get_delivery("old");
-    ASSERT_TRUE(old.has_value() && old->has_value());
-    EXPECT_FALSE((*old)->payload.has_value());
-    EXPECT_EQ((*old)->payload_sha256.size(), 64U);  // the hash stays
-    auto fresh = store_->get_delivery("new");
-    ASSERT_TRUE(fresh.has_value() && fresh->has_value());
-    EXPECT_TRUE((*fresh)->payload.has_value());
-
-    auto again = store_->prune_payloads(clock_.now() - 24h);
-    ASSERT_TRUE(again.has_value());
-    EXPECT_EQ(*again, 0);
-}
-
-TEST_F(SqliteStoreTest, StatsCountJobsByStateAndAction) {
-    accept_one("d1", job("a"));
-    clock_.advance(1s);
-    accept_one("d2", job("b", "review_app"));
-    const auto c = accept_one("d3", job("c"));
-    ASSERT_EQ(claim().size(), 3U);
-    ASSERT_TRUE(store_->reschedule(c, "x", clock_.now(), clock_.now()).has_value());
-
-    auto s = store_->stats();
-    ASSERT_TRUE(s.has_value());
-    std::map<std::pair<std::string, std::string>, std::int64_t> counts;
-    for (const auto& jc : s->jobs) {
-        counts[{jc.state, jc.action}] = jc.count;
-    }
-    EXPECT_EQ((counts[{"running", "deploy"}]), 1);
-    EXPECT_EQ((counts[{"running", "review_app"}]), 1);
-    EXPECT_EQ((counts[{"pending", "deploy"}]), 1);
-    EXPECT_EQ(s->oldest_pending_created_at, std::optional<TimePoint>{clock_.now()});
-}
-
-TEST_F(SqliteStoreTest, MigrateIsIdempotentAndReportsVersion) {
-    auto v = store_->schema_version();
-    ASSERT_TRUE(v.has_value());
-    EXPECT_EQ(*v, sqlite_latest_schema_version());
-    EXPECT_GE(*v, 1);
-
-    auto m = store_->migrate();
-    ASSERT_TRUE(m.has_value());
-    EXPECT_EQ(m->from, *v);
-    EXPECT_EQ(m->to, *v);
-
-    store_.reset();
-    store_ = open();
-    ASSERT_NE(store_, nullptr);
-    auto v2 = store_->schema_version();
-    ASSERT_TRUE(v2.has_value());
-    EXPECT_EQ(*v2, *v);
-}
-
 TEST_F(SqliteStoreTest, CreatesMissingDirectories) {
     EXPECT_TRUE(std::filesystem::exists(db_path()));
-}
-
-TEST_F(SqliteStoreTest, SecondInstanceSeesFirstInstanceCommits) {
-    auto cli = open();
-    ASSERT_NE(cli, nullptr);
-    const auto id = accept_one("d1", job("web"));
-    auto jobs = cli->list_jobs({});
-    ASSERT_TRUE(jobs.has_value());
-    ASSERT_EQ(jobs->size(), 1U);
-    EXPECT_EQ(jobs->front().id, id);
-
-    // And the other way round: `linkpilot retry` from the CLI is seen by the daemon.
-    ASSERT_EQ(claim(), std::vector<std::int64_t>{id});
-    ASSERT_TRUE(store_->fail(id, "boom", clock_.now()).has_value());
-    ASSERT_TRUE(cli->retry(id, clock_.now()).has_value());
-    EXPECT_EQ(get(id).state, "pending");
 }
 
 TEST_F(SqliteStoreTest, ReadOnlyDatabaseSurfacesReadonlyError) {
@@ -528,137 +102,6 @@ TEST_F(SqliteStoreTest, OpeningGarbageFileIsCorrupt) {
     auto s = open_sqlite(SqliteOptions{path});
     ASSERT_FALSE(s.has_value());
     EXPECT_EQ(s.error().kind, StoreError::Kind::corrupt) << s.error().message;
-}
-
-// settle(): the executor's group commit.
-class SqliteStoreSettleTest : public SqliteStoreTest {
-  protected:
-    static Transition done(std::int64_t id, const std::string& app) {
-        return Transition{id, app, Transition::Kind::complete, "deployed", {}};
-    }
-    static std::vector<std::int64_t> ids(const std::vector<Job>& jobs) {
-        std::vector<std::int64_t> out;
-        for (const auto& j : jobs) {
-            out.push_back(j.id);
-        }
-        return out;
-    }
-};
-
-TEST_F(SqliteStoreSettleTest, WritesOutcomesAndClaimsTheFreedAppsNextJobInOneCall) {
-    const auto a1 = accept_one("d1", job("app-a"));
-    const auto b1 = accept_one("d2", job("app-b"));
-    const auto a2 = accept_one("d3", job("app-a"));
-    const auto c1 = accept_one("d4", job("app-c"));
-    ASSERT_EQ(claim(2), (std::vector<std::int64_t>{a1, b1}));
-
-    auto r = store_->settle({done(a1, "app-a")}, {}, clock_.now(), 10, ClaimScope::named_apps);
-    ASSERT_TRUE(r.has_value()) << r.error().message;
-    ASSERT_EQ(r->transitions.size(), 1U);
-    EXPECT_TRUE(r->transitions[0].has_value());
-    // Only app-a's next job: app-c waits for a scan although it is runnable.
-    EXPECT_EQ(ids(r->claimed), (std::vector<std::int64_t>{a2}));
-    EXPECT_EQ(get(a1).state, "done");
-    EXPECT_EQ(get(a1).note, "deployed");
-    EXPECT_EQ(get(a1).attempts, 1);
-    EXPECT_EQ(get(a2).state, "running");
-    EXPECT_EQ(get(c1).state, "pending");
-}
-
-TEST_F(SqliteStoreSettleTest, NamedAppsAreClaimedWithoutTransitionsUnlessBusy) {
-    const auto a1 = accept_one("d1", job("app-a"));
-    const auto b1 = accept_one("d2", job("app-b"));
-    const auto b2 = accept_one("d3", job("app-b"));
-    const auto c1 = accept_one("d4", job("app-c"));
-    ASSERT_EQ(get(a1).state, "pending");
-    // Naming app-b claims its head; named again while b1 runs, it gives nothing, app-c its
-    // head, and app-a (never named) stays pending.
-    auto first = store_->settle({}, {"app-b"}, clock_.now(), 1, ClaimScope::named_apps);
-    ASSERT_TRUE(first.has_value()) << first.error().message;
-    EXPECT_EQ(ids(first->claimed), (std::vector<std::int64_t>{b1}));
-    auto r = store_->settle({}, {"app-b", "app-c"}, clock_.now(), 10, ClaimScope::named_apps);
-    ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_EQ(ids(r->claimed), (std::vector<std::int64_t>{c1}));
-    EXPECT_EQ(get(b2).state, "pending");
-    EXPECT_EQ(get(a1).state, "pending");
-}
-
-TEST_F(SqliteStoreSettleTest, ScopeAllClaimsOldestFirstAcrossAppsAndAnswersTheNextWakeup) {
-    const auto a1 = accept_one("d1", job("app-a"));
-    auto later = job("app-b");
-    later.not_before = clock_.now() + std::chrono::seconds(30);
-    const auto b1 = accept_one("d2", later);
-    const auto c1 = accept_one("d3", job("app-c"));
-    ASSERT_EQ(claim(1), (std::vector<std::int64_t>{a1}));
-
-    auto r = store_->settle({done(a1, "app-a")}, {}, clock_.now(), 10, ClaimScope::all);
-    ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_EQ(ids(r->claimed), (std::vector<std::int64_t>{c1}));
-    ASSERT_TRUE(r->next_wakeup.has_value());
-    EXPECT_EQ(*r->next_wakeup, clock_.now() + std::chrono::seconds(30));
-    EXPECT_EQ(get(b1).state, "pending");
-}
-
-TEST_F(SqliteStoreSettleTest, ABackingOffHeadIsNotClaimedNorOvertakenAndGivesItsDueTime) {
-    const auto a1 = accept_one("d1", job("app-a"));
-    const auto a2 = accept_one("d2", job("app-a"));
-    ASSERT_EQ(claim(), (std::vector<std::int64_t>{a1}));
-    const auto retry_at = clock_.now() + std::chrono::seconds(5);
-    auto r = store_->settle(
-        {Transition{a1, "app-a", Transition::Kind::reschedule, "HTTP 500", retry_at}}, {},
-        clock_.now(), 10, ClaimScope::named_apps);
-    ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_TRUE(r->claimed.empty());
-    EXPECT_EQ(r->next_wakeup, retry_at);
-    EXPECT_EQ(get(a1).state, "pending");
-    EXPECT_EQ(get(a1).last_error, "HTTP 500");
-    EXPECT_EQ(get(a2).state, "pending");
-}
-
-TEST_F(SqliteStoreSettleTest, AWrongTransitionGetsItsOwnErrorAndTheOthersLand) {
-    const auto a1 = accept_one("d1", job("app-a"));
-    const auto b1 = accept_one("d2", job("app-b"));
-    ASSERT_EQ(claim(1), (std::vector<std::int64_t>{a1}));  // b1 stays pending
-    auto r = store_->settle({done(b1, "app-b"), done(a1, "app-a"), done(9999, "app-z")}, {},
-                            clock_.now(), 0, ClaimScope::all);
-    ASSERT_TRUE(r.has_value()) << r.error().message;
-    ASSERT_EQ(r->transitions.size(), 3U);
-    ASSERT_FALSE(r->transitions[0].has_value());
-    EXPECT_EQ(r->transitions[0].error().kind, StoreError::Kind::invalid_state);
-    EXPECT_TRUE(r->transitions[1].has_value());
-    ASSERT_FALSE(r->transitions[2].has_value());
-    EXPECT_EQ(r->transitions[2].error().kind, StoreError::Kind::not_found);
-    EXPECT_TRUE(r->claimed.empty());  // claim_limit 0
-    EXPECT_EQ(get(a1).state, "done");
-    EXPECT_EQ(get(b1).state, "pending");
-}
-
-TEST_F(SqliteStoreSettleTest, EachTransitionKindMatchesItsSingleMethod) {
-    std::vector<std::int64_t> id;
-    for (const auto* app : {"app-a", "app-b", "app-c", "app-d", "app-e"}) {
-        id.push_back(accept_one(std::string("d-") + app, job(app)));
-    }
-    ASSERT_EQ(claim().size(), 5U);
-    const auto at = clock_.now() + std::chrono::minutes(1);
-    using K = Transition::Kind;
-    auto r = store_->settle({{id[0], "app-a", K::complete, "ok", {}},
-                             {id[1], "app-b", K::fail, "HTTP 404", {}},
-                             {id[2], "app-c", K::reschedule, "HTTP 503", at},
-                             {id[3], "app-d", K::defer, "deferred: freeze", at},
-                             {id[4], "app-e", K::skip, "skipped: freeze", {}}},
-                            {}, clock_.now(), 0, ClaimScope::named_apps);
-    ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_EQ(get(id[0]).state, "done");
-    EXPECT_EQ(get(id[1]).state, "failed");
-    EXPECT_EQ(get(id[1]).last_error, "HTTP 404");
-    EXPECT_EQ(get(id[2]).state, "pending");
-    EXPECT_EQ(get(id[2]).attempts, 1);
-    EXPECT_EQ(get(id[2]).next_attempt_at, at);
-    EXPECT_EQ(get(id[3]).state, "pending");
-    EXPECT_EQ(get(id[3]).attempts, 0);  // a deferral is not an attempt
-    EXPECT_EQ(get(id[3]).note, "deferred: freeze");
-    EXPECT_EQ(get(id[4]).state, "done");
-    EXPECT_EQ(get(id[4]).note, "skipped: freeze");
 }
 
 }  // namespace

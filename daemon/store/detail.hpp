@@ -1,0 +1,31 @@
+#pragma once
+
+// Helpers shared by the Store implementations (sqlite_store.cpp, postgres_store.cpp), so both
+// check a delivery and time its jobs the same way. Not for callers of the Store interface.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "daemon/store/store.hpp"
+
+namespace linkpilot::store::detail {
+
+// Stored times are integer milliseconds since the Unix epoch.
+inline std::int64_t to_ms(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint from_ms(std::int64_t ms) { return TimePoint{std::chrono::milliseconds{ms}}; }
+
+[[nodiscard]] bool known_action(std::string_view action);
+
+// The reason an accept item is itself wrong (Kind::invalid), or nullopt when it may be stored.
+[[nodiscard]] std::optional<StoreError> check_accept(const NewDelivery& delivery,
+                                                     const std::vector<NewJob>& jobs);
+
+// When a new job may first run: after its debounce (from the delivery's arrival), and not
+// before its not_before.
+[[nodiscard]] TimePoint first_attempt_at(const NewDelivery& delivery, const NewJob& job);
+
+}  // namespace linkpilot::store::detail

@@ -1,0 +1,1162 @@
+#include "daemon/store/postgres_store.hpp"
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "daemon/store/detail.hpp"
+
+namespace linkpilot::store {
+namespace {
+
+using detail::from_ms;
+using detail::to_ms;
+
+// ---------------------------------------------------------------------------------------------
+// Schema. Migration i (0-based) takes the database from version i to i + 1; never edit a
+// shipped one. Same tables as the SQLite store, times in integer milliseconds, plus the lease
+// columns of running jobs.
+// ---------------------------------------------------------------------------------------------
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE deliveries (
+    provider           TEXT   NOT NULL,
+    id                 TEXT   NOT NULL,
+    event              TEXT   NOT NULL,
+    repo               TEXT   NOT NULL,
+    received_at        BIGINT NOT NULL,
+    status             TEXT   NOT NULL,
+    payload            BYTEA,
+    payload_sha256     TEXT   NOT NULL,
+    event_json         TEXT   NOT NULL,
+    verdicts_json      TEXT   NOT NULL,
+    config_fingerprint TEXT   NOT NULL,
+    PRIMARY KEY (provider, id)
+);
+CREATE INDEX deliveries_by_id ON deliveries (id, received_at);
+CREATE INDEX deliveries_with_payload ON deliveries (received_at) WHERE payload IS NOT NULL;
+
+CREATE TABLE jobs (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    provider         TEXT    NOT NULL,
+    delivery_id      TEXT    NOT NULL,
+    rule             TEXT    NOT NULL,
+    action           TEXT    NOT NULL
+                     CHECK (action IN ('deploy', 'review_app', 'delete_review_app')),
+    app              TEXT    NOT NULL,
+    args             TEXT    NOT NULL CHECK (args::jsonb IS NOT NULL),
+    state            TEXT    NOT NULL
+                     CHECK (state IN ('pending', 'running', 'done', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  BIGINT  NOT NULL,
+    last_error       TEXT,
+    note             TEXT,
+    debounce_key     TEXT,
+    lease_owner      TEXT,
+    lease_expires_at BIGINT,
+    created_at       BIGINT  NOT NULL,
+    updated_at       BIGINT  NOT NULL,
+    FOREIGN KEY (provider, delivery_id) REFERENCES deliveries (provider, id)
+);
+CREATE INDEX jobs_pending_by_app ON jobs (app, id) WHERE state = 'pending';
+CREATE INDEX jobs_running_by_app ON jobs (app) WHERE state = 'running';
+CREATE INDEX jobs_running_by_owner ON jobs (lease_owner) WHERE state = 'running';
+CREATE INDEX jobs_by_debounce ON jobs (debounce_key) WHERE state = 'pending';
+CREATE INDEX jobs_by_delivery ON jobs (provider, delivery_id);
+)sql",
+};
+
+constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
+
+// Advisory lock keys, (class, object) pairs in linkpilot's own class: 0x6c6e6b70 is "lnkp".
+// Single-key locks (the debounce keys' hashes) live in a separate key space.
+#define LINKPILOT_LOCK(n) "1819175792, " #n
+#define LINKPILOT_CLAIM_LOCK LINKPILOT_LOCK(1)
+#define LINKPILOT_MIGRATE_LOCK LINKPILOT_LOCK(2)
+#define LINKPILOT_SWEEP_LOCK LINKPILOT_LOCK(3)
+
+#define LINKPILOT_JOB_COLUMNS                                                                \
+    "id, delivery_id, provider, rule, action, app, args, state, attempts, next_attempt_at, " \
+    "last_error, note, debounce_key, created_at, updated_at"
+
+constexpr const char* kInsertDelivery =
+    "INSERT INTO deliveries (provider, id, event, repo, received_at, status, payload, "
+    "payload_sha256, event_json, verdicts_json, config_fingerprint) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7::bytea, encode(sha256($7::bytea), 'hex'), $8, $9, $10) "
+    "ON CONFLICT (provider, id) DO NOTHING";
+constexpr const char* kInsertJob =
+    "INSERT INTO jobs (provider, delivery_id, rule, action, app, args, state, attempts, "
+    "next_attempt_at, debounce_key, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $9) RETURNING id";
+constexpr const char* kLockDebounceKeys =
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k";
+constexpr const char* kSupersede =
+    "UPDATE jobs SET state = 'done', note = 'superseded by job ' || $1::bigint, updated_at = $2 "
+    "WHERE debounce_key = $3 AND state = 'pending' AND attempts = 0 AND id < $1::bigint";
+constexpr const char* kListJobs = "SELECT " LINKPILOT_JOB_COLUMNS
+                                  " FROM jobs WHERE ($1::text IS NULL OR state = $1::text) "
+                                  "AND ($2::text IS NULL OR app = $2::text) ORDER BY id";
+constexpr const char* kGetJob = "SELECT " LINKPILOT_JOB_COLUMNS " FROM jobs WHERE id = $1";
+constexpr const char* kJobState = "SELECT state, lease_owner FROM jobs WHERE id = $1";
+constexpr const char* kClaimLock = "SELECT pg_advisory_xact_lock(" LINKPILOT_CLAIM_LOCK ")";
+// Jobs whose owner stopped renewing (it died, or lost its connection for a whole lease) go
+// back to pending: at-least-once, as after a crash on SQLite.
+constexpr const char* kTakeOver =
+    "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, "
+    "note = 'lease of ' || lease_owner || ' expired: back in the queue', updated_at = $1 "
+    "WHERE state = 'running' AND lease_expires_at <= $1";
+constexpr const char* kRenew =
+    "UPDATE jobs SET lease_expires_at = $2 WHERE state = 'running' AND lease_owner = $1";
+// The head of each app's queue (its oldest pending job) when the app has nothing running,
+// claimed in one statement. Run under the claim lock, after kTakeOver.
+constexpr const char* kClaimRunnable =
+    "UPDATE jobs AS u SET state = 'running', lease_owner = $3, lease_expires_at = $4, "
+    "updated_at = $1 "
+    "FROM (SELECT j.id FROM (SELECT MIN(id) AS head FROM jobs WHERE state = 'pending' "
+    "GROUP BY app) AS h JOIN jobs AS j ON j.id = h.head "
+    "WHERE j.next_attempt_at <= $1 "
+    "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.app = j.app AND r.state = 'running') "
+    "ORDER BY j.id LIMIT $2 FOR UPDATE OF j SKIP LOCKED) AS c "
+    "WHERE u.id = c.id RETURNING u.id, u.delivery_id, u.provider, u.rule, u.action, u.app, "
+    "u.args, u.state, u.attempts, u.next_attempt_at, u.last_error, u.note, u.debounce_key, "
+    "u.created_at, u.updated_at";
+constexpr const char* kNextWakeup =
+    "SELECT MIN(j.next_attempt_at) FROM (SELECT MIN(id) AS head FROM jobs "
+    "WHERE state = 'pending' GROUP BY app) AS h JOIN jobs AS j ON j.id = h.head "
+    "WHERE NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.app = j.app AND r.state = 'running')";
+constexpr const char* kAppHead = "SELECT " LINKPILOT_JOB_COLUMNS
+                                 " FROM jobs WHERE app = $1 AND state = 'pending' "
+                                 "ORDER BY id LIMIT 1";
+constexpr const char* kAppRunning =
+    "SELECT 1 FROM jobs WHERE app = $1 AND state = 'running' LIMIT 1";
+constexpr const char* kMarkRunning =
+    "UPDATE jobs SET state = 'running', lease_owner = $2, lease_expires_at = $3, "
+    "updated_at = $4 WHERE id = $1 AND state = 'pending'";
+// Transitions of a running job: only by the instance holding its lease ($last parameter).
+constexpr const char* kComplete =
+    "UPDATE jobs SET state = 'done', attempts = attempts + 1, note = NULLIF($2, ''), "
+    "lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 "
+    "WHERE id = $1 AND state = 'running' AND lease_owner = $4";
+constexpr const char* kFail =
+    "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = $2, "
+    "lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 "
+    "WHERE id = $1 AND state = 'running' AND lease_owner = $4";
+constexpr const char* kReschedule =
+    "UPDATE jobs SET state = 'pending', attempts = attempts + 1, last_error = $2, "
+    "next_attempt_at = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 "
+    "WHERE id = $1 AND state = 'running' AND lease_owner = $5";
+constexpr const char* kDefer =
+    "UPDATE jobs SET state = 'pending', next_attempt_at = $2, note = NULLIF($3, ''), "
+    "lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 "
+    "WHERE id = $1 AND state = 'running' AND lease_owner = $5";
+constexpr const char* kSkip =
+    "UPDATE jobs SET state = 'done', note = NULLIF($2, ''), lease_owner = NULL, "
+    "lease_expires_at = NULL, updated_at = $3 "
+    "WHERE id = $1 AND state = 'running' AND lease_owner = $4";
+constexpr const char* kRetry =
+    "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = $2, updated_at = $2 "
+    "WHERE id = $1 AND state = 'failed'";
+// At start: only jobs whose lease ran out. The others belong to live replicas.
+constexpr const char* kRecover =
+    "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, "
+    "updated_at = $1 WHERE state = 'running' AND lease_expires_at <= $1";
+constexpr const char* kGetDelivery =
+    "SELECT id, provider, event, repo, received_at, status, payload, payload_sha256, "
+    "event_json, verdicts_json, config_fingerprint FROM deliveries WHERE id = $1 "
+    "ORDER BY received_at DESC LIMIT 1";
+constexpr const char* kPrunePayloads =
+    "UPDATE deliveries SET payload = NULL WHERE payload IS NOT NULL AND received_at < $1";
+constexpr const char* kCountJobs =
+    "SELECT state, action, COUNT(*) FROM jobs GROUP BY state, action ORDER BY state, action";
+constexpr const char* kOldestPending = "SELECT MIN(created_at) FROM jobs WHERE state = 'pending'";
+constexpr const char* kTryLockSweep = "SELECT pg_try_advisory_lock(" LINKPILOT_SWEEP_LOCK ")";
+constexpr const char* kUnlockSweep = "SELECT pg_advisory_unlock(" LINKPILOT_SWEEP_LOCK ")";
+constexpr const char* kLockMigrate = "SELECT pg_advisory_lock(" LINKPILOT_MIGRATE_LOCK ")";
+constexpr const char* kUnlockMigrate = "SELECT pg_advisory_unlock(" LINKPILOT_MIGRATE_LOCK ")";
+constexpr const char* kHasVersionTable = "SELECT to_regclass('schema_version') IS NOT NULL";
+constexpr const char* kGetVersion = "SELECT MAX(version) FROM schema_version";
+
+#undef LINKPILOT_JOB_COLUMNS
+#undef LINKPILOT_CLAIM_LOCK
+#undef LINKPILOT_MIGRATE_LOCK
+#undef LINKPILOT_SWEEP_LOCK
+#undef LINKPILOT_LOCK
+
+// ---------------------------------------------------------------------------------------------
+
+Unexpected<StoreError> error(StoreError::Kind kind, std::string message) {
+    return Unexpected{StoreError{kind, std::move(message)}};
+}
+
+// SQLSTATE classes (PostgreSQL appendix A) onto the store's error kinds: what the ingress
+// answers 503 for (unavailable) versus what is the request's own fault (invalid).
+StoreError::Kind kind_of(std::string_view sqlstate) {
+    if (sqlstate == "53300") {
+        return StoreError::Kind::busy;  // too_many_connections: may succeed later
+    }
+    if (sqlstate == "25006") {
+        return StoreError::Kind::readonly;  // read_only_sql_transaction (a standby)
+    }
+    if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "57014") {
+        return StoreError::Kind::busy;  // serialization, deadlock, lock or statement timeout
+    }
+    if (sqlstate == "XX001" || sqlstate == "XX002") {
+        return StoreError::Kind::corrupt;
+    }
+    const auto cls = sqlstate.substr(0, std::min<std::size_t>(2, sqlstate.size()));
+    if (cls == "53") {
+        return StoreError::Kind::full;  // disk_full, out_of_memory
+    }
+    if (cls == "08" || cls == "57" || cls == "58") {
+        return StoreError::Kind::io;  // connection lost, server shutting down, system I/O
+    }
+    if (cls == "22" || cls == "23") {
+        return StoreError::Kind::invalid;  // bad data (invalid UTF-8, NUL), constraint
+    }
+    return StoreError::Kind::other;
+}
+
+struct ConnCloser {
+    void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultClear {
+    void operator()(PGresult* r) const { PQclear(r); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
+using ResultPtr = std::unique_ptr<PGresult, ResultClear>;
+
+// Statement parameters. Strings go in binary format (their exact bytes, with their length:
+// no NUL-terminated truncation), numbers as text.
+class Params {
+  public:
+    Params& add(std::int64_t v) { return push(std::to_string(v), 0); }
+    Params& add(TimePoint t) { return add(to_ms(t)); }
+    Params& add(std::string_view v) { return push(std::string{v}, 1); }
+    Params& add(const char* v) { return add(std::string_view{v}); }
+    Params& add(const std::string& v) { return add(std::string_view{v}); }
+    Params& add(const std::optional<std::string>& v) {
+        if (!v) {
+            values_.emplace_back();
+            null_.push_back(true);
+            formats_.push_back(0);
+            return *this;
+        }
+        return add(std::string_view{*v});
+    }
+    // A PostgreSQL text[] literal (text format), for unnest($n::text[]).
+    Params& add_text_array(const std::vector<std::string>& items) {
+        std::string lit = "{";
+        for (const auto& item : items) {
+            if (lit.size() > 1) {
+                lit += ',';
+            }
+            lit += '"';
+            for (const char c : item) {
+                if (c == '"' || c == '\\') {
+                    lit += '\\';
+                }
+                lit += c;
+            }
+            lit += '"';
+        }
+        lit += '}';
+        return push(std::move(lit), 0);
+    }
+
+    [[nodiscard]] int size() const { return static_cast<int>(values_.size()); }
+    [[nodiscard]] std::vector<const char*> values() const {
+        std::vector<const char*> out;
+        out.reserve(values_.size());
+        for (std::size_t i = 0; i < values_.size(); ++i) {
+            out.push_back(null_[i] ? nullptr : values_[i].c_str());
+        }
+        return out;
+    }
+    [[nodiscard]] std::vector<int> lengths() const {
+        std::vector<int> out;
+        out.reserve(values_.size());
+        for (const auto& v : values_) {
+            out.push_back(static_cast<int>(v.size()));
+        }
+        return out;
+    }
+    [[nodiscard]] const std::vector<int>& formats() const { return formats_; }
+
+  private:
+    Params& push(std::string v, int format) {
+        values_.push_back(std::move(v));
+        null_.push_back(false);
+        formats_.push_back(format);
+        return *this;
+    }
+    std::vector<std::string> values_;
+    std::vector<bool> null_;
+    std::vector<int> formats_;
+};
+
+// A statement's answer (text format).
+class Rows {
+  public:
+    explicit Rows(ResultPtr r) : r_(std::move(r)) {}
+    [[nodiscard]] int size() const { return PQntuples(r_.get()); }
+    [[nodiscard]] bool is_null(int row, int col) const {
+        return PQgetisnull(r_.get(), row, col) == 1;
+    }
+    [[nodiscard]] std::string text(int row, int col) const {
+        return {PQgetvalue(r_.get(), row, col),
+                static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
+    }
+    [[nodiscard]] std::optional<std::string> opt_text(int row, int col) const {
+        if (is_null(row, col)) {
+            return std::nullopt;
+        }
+        return text(row, col);
+    }
+    [[nodiscard]] std::int64_t int64(int row, int col) const {
+        const char* p = PQgetvalue(r_.get(), row, col);
+        std::int64_t v = 0;
+        std::from_chars(p, p + PQgetlength(r_.get(), row, col), v);
+        return v;
+    }
+    [[nodiscard]] TimePoint time(int row, int col) const { return from_ms(int64(row, col)); }
+    [[nodiscard]] bool boolean(int row, int col) const {
+        return PQgetvalue(r_.get(), row, col)[0] == 't';
+    }
+    // A bytea column (hex text format) as its raw bytes.
+    [[nodiscard]] std::string bytes(int row, int col) const {
+        std::size_t n = 0;
+        unsigned char* raw = PQunescapeBytea(
+            reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col)), &n);
+        if (raw == nullptr) {
+            return {};
+        }
+        std::string out(reinterpret_cast<const char*>(raw), n);
+        PQfreemem(raw);
+        return out;
+    }
+    // Rows an INSERT/UPDATE/DELETE changed.
+    [[nodiscard]] std::int64_t affected() const {
+        const char* n = PQcmdTuples(r_.get());
+        return n == nullptr || *n == '\0' ? 0 : std::atoll(n);
+    }
+
+  private:
+    ResultPtr r_;
+};
+
+Job read_job(const Rows& q, int row) {
+    Job j;
+    j.id = q.int64(row, 0);
+    j.delivery_id = q.text(row, 1);
+    j.provider = q.text(row, 2);
+    j.rule = q.text(row, 3);
+    j.action = q.text(row, 4);
+    j.app = q.text(row, 5);
+    j.args_json = q.text(row, 6);
+    j.state = q.text(row, 7);
+    j.attempts = static_cast<std::int32_t>(q.int64(row, 8));
+    j.next_attempt_at = q.time(row, 9);
+    j.last_error = q.opt_text(row, 10);
+    j.note = q.opt_text(row, 11);
+    j.debounce_key = q.opt_text(row, 12);
+    j.created_at = q.time(row, 13);
+    j.updated_at = q.time(row, 14);
+    return j;
+}
+
+std::vector<Job> read_jobs(const Rows& q) {
+    std::vector<Job> jobs;
+    jobs.reserve(static_cast<std::size_t>(q.size()));
+    for (int i = 0; i < q.size(); ++i) {
+        jobs.push_back(read_job(q, i));
+    }
+    return jobs;
+}
+
+// "host/pid/random": unique per process, readable in `lease of ... expired` notes.
+std::string make_owner() {
+    std::array<char, 256> host{};
+    if (gethostname(host.data(), host.size() - 1) != 0) {
+        host[0] = '\0';
+    }
+    std::random_device rd;
+    const auto salt = static_cast<unsigned>(rd()) & 0xffffU;
+    std::array<char, 8> hex{};
+    std::to_chars(hex.data(), hex.data() + hex.size(), salt, 16);
+    return std::string{host.data()} + "/" + std::to_string(getpid()) + "/" + hex.data();
+}
+
+class PostgresStore final : public Store {
+  public:
+    PostgresStore(ConnPtr conn, const PostgresOptions& options)
+        : conn_(std::move(conn)), options_(options), owner_(make_owner()) {}
+
+    PostgresStore(const PostgresStore&) = delete;
+    PostgresStore& operator=(const PostgresStore&) = delete;
+    PostgresStore(PostgresStore&&) = delete;
+    PostgresStore& operator=(PostgresStore&&) = delete;
+    ~PostgresStore() override = default;
+
+    // Per-connection settings: every statement and lock wait is bounded, and a transaction
+    // left open by a hung process does not hold its locks forever.
+    Result<Ok> configure_session() {
+        const auto ms = std::to_string(options_.statement_timeout.count());
+        const std::string sql = "SET statement_timeout = " + ms + "; SET lock_timeout = " + ms +
+                                "; SET idle_in_transaction_session_timeout = " + ms +
+                                "; SET client_encoding = 'UTF8'";
+        return exec(sql.c_str());
+    }
+
+    Result<AcceptResult> accept(const NewDelivery& delivery,
+                                const std::vector<NewJob>& jobs) override {
+        std::vector<AcceptItem> items;
+        items.emplace_back(delivery, jobs);
+        auto out = accept_batch(items);
+        return std::move(out.front());
+    }
+
+    std::vector<Result<AcceptResult>> accept_batch(const std::vector<AcceptItem>& items) override {
+        if (items.empty()) {
+            return {};
+        }
+        std::vector<Result<AcceptResult>> out;
+        auto r = transaction("BEGIN", [&]() -> Result<Ok> {
+            out.clear();
+            if (auto locked = lock_debounce_keys(items); !locked) {
+                return locked;
+            }
+            for (const auto& [delivery, jobs] : items) {
+                if (auto wrong = detail::check_accept(delivery, jobs)) {
+                    out.emplace_back(Unexpected{std::move(*wrong)});
+                    continue;
+                }
+                // A savepoint per item so one bad request does not spoil the batch.
+                if (auto sp = exec("SAVEPOINT item"); !sp) {
+                    return Unexpected{sp.error()};
+                }
+                auto result = accept_one(delivery, jobs);
+                if (!result && result.error().kind != StoreError::Kind::invalid) {
+                    return Unexpected{result.error()};
+                }
+                if (auto end = exec(result ? "RELEASE item" : "ROLLBACK TO item"); !end) {
+                    return Unexpected{end.error()};
+                }
+                out.push_back(std::move(result));
+            }
+            return Ok{};
+        });
+        if (!r) {
+            return std::vector<Result<AcceptResult>>(items.size(), Unexpected{r.error()});
+        }
+        return out;
+    }
+
+    Result<std::vector<Job>> list_jobs(const JobFilter& filter) override {
+        auto q = run(kListJobs, Params{}.add(filter.state).add(filter.app));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        return read_jobs(*q);
+    }
+
+    Result<std::optional<Job>> get_job(std::int64_t id) override {
+        auto q = run(kGetJob, Params{}.add(id));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        if (q->size() == 0) {
+            return std::optional<Job>{};
+        }
+        return std::optional<Job>{read_job(*q, 0)};
+    }
+
+    Result<std::vector<Job>> claim_runnable(TimePoint now, std::size_t limit) override {
+        if (limit == 0) {
+            return std::vector<Job>{};
+        }
+        std::vector<Job> claimed;
+        auto r = transaction("BEGIN", [&]() -> Result<Ok> {
+            // The claim lock before any row lock (renew), as in settle().
+            if (auto l = run(kClaimLock, Params{}); !l) {
+                return Unexpected{l.error()};
+            }
+            if (auto renewed = renew(now); !renewed) {
+                return renewed;
+            }
+            auto c = claim_locked(now, limit);
+            if (!c) {
+                return Unexpected{c.error()};
+            }
+            claimed = std::move(*c);
+            return Ok{};
+        });
+        if (!r) {
+            return Unexpected{r.error()};
+        }
+        return claimed;
+    }
+
+    Result<SettleResult> settle(const std::vector<Transition>& transitions,
+                                const std::vector<std::string>& named, TimePoint now,
+                                std::size_t claim_limit, ClaimScope scope) override {
+        if (transitions.empty() && claim_limit == 0) {
+            return SettleResult{};
+        }
+        SettleResult out;
+        auto r = transaction("BEGIN", [&]() -> Result<Ok> {
+            out = SettleResult{};
+            // As on SQLite, job outcomes need not wait for the disk: a lost commit only puts
+            // the job back to running, then pending (at-least-once). Deliveries stay synchronous.
+            if (auto s = exec("SET LOCAL synchronous_commit = off"); !s) {
+                return s;
+            }
+            // The claim lock first, before any row lock, so claimers always lock in one order.
+            if (claim_limit > 0) {
+                if (auto l = run(kClaimLock, Params{}); !l) {
+                    return Unexpected{l.error()};
+                }
+            }
+            if (auto renewed = renew(now); !renewed) {
+                return renewed;
+            }
+            for (const auto& t : transitions) {
+                auto applied = apply(t, now);
+                if (!applied && applied.error().kind != StoreError::Kind::not_found &&
+                    applied.error().kind != StoreError::Kind::invalid_state) {
+                    return applied;
+                }
+                out.transitions.push_back(std::move(applied));
+            }
+            if (claim_limit == 0) {
+                return Ok{};
+            }
+            if (scope == ClaimScope::all) {
+                auto claimed = claim_locked(now, claim_limit);
+                if (!claimed) {
+                    return Unexpected{claimed.error()};
+                }
+                out.claimed = std::move(*claimed);
+                auto next = next_wakeup_query();
+                if (!next) {
+                    return Unexpected{next.error()};
+                }
+                out.next_wakeup = *next;
+                return Ok{};
+            }
+            if (auto t = run(kTakeOver, Params{}.add(now)); !t) {
+                return Unexpected{t.error()};
+            }
+            std::vector<std::string_view> apps;
+            auto add = [&apps](std::string_view app) {
+                if (std::find(apps.begin(), apps.end(), app) == apps.end()) {
+                    apps.push_back(app);
+                }
+            };
+            for (const auto& t : transitions) {
+                add(t.app);
+            }
+            for (const auto& app : named) {
+                add(app);
+            }
+            for (const auto app : apps) {
+                if (out.claimed.size() >= claim_limit) {
+                    break;
+                }
+                if (auto c = claim_app_head(app, now, out); !c) {
+                    return c;
+                }
+            }
+            std::sort(out.claimed.begin(), out.claimed.end(),
+                      [](const Job& a, const Job& b) { return a.id < b.id; });
+            return Ok{};
+        });
+        if (!r) {
+            return Unexpected{r.error()};
+        }
+        return out;
+    }
+
+    Result<Ok> complete(std::int64_t id, std::string_view note, TimePoint now) override {
+        return transition(id, kStateRunning, kComplete,
+                          Params{}.add(id).add(note).add(now).add(owner_));
+    }
+
+    Result<Ok> fail(std::int64_t id, std::string_view err, TimePoint now) override {
+        return transition(id, kStateRunning, kFail, Params{}.add(id).add(err).add(now).add(owner_));
+    }
+
+    Result<Ok> reschedule(std::int64_t id, std::string_view err, TimePoint next_attempt_at,
+                          TimePoint now) override {
+        return transition(id, kStateRunning, kReschedule,
+                          Params{}.add(id).add(err).add(next_attempt_at).add(now).add(owner_));
+    }
+
+    Result<Ok> defer(std::int64_t id, TimePoint until, std::string_view note,
+                     TimePoint now) override {
+        return transition(id, kStateRunning, kDefer,
+                          Params{}.add(id).add(until).add(note).add(now).add(owner_));
+    }
+
+    Result<Ok> skip(std::int64_t id, std::string_view note, TimePoint now) override {
+        return transition(id, kStateRunning, kSkip,
+                          Params{}.add(id).add(note).add(now).add(owner_));
+    }
+
+    Result<Ok> retry(std::int64_t id, TimePoint now) override {
+        return transition(id, kStateFailed, kRetry, Params{}.add(id).add(now));
+    }
+
+    Result<std::int64_t> recover_running(TimePoint now) override {
+        auto q = run(kRecover, Params{}.add(now));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        return q->affected();
+    }
+
+    Result<std::optional<TimePoint>> next_wakeup() override { return next_wakeup_query(); }
+
+    Result<std::optional<Delivery>> get_delivery(std::string_view id) override {
+        auto q = run(kGetDelivery, Params{}.add(id));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        if (q->size() == 0) {
+            return std::optional<Delivery>{};
+        }
+        Delivery d;
+        d.id = q->text(0, 0);
+        d.provider = q->text(0, 1);
+        d.event = q->text(0, 2);
+        d.repo = q->text(0, 3);
+        d.received_at = q->time(0, 4);
+        d.status = q->text(0, 5);
+        if (!q->is_null(0, 6)) {
+            d.payload = q->bytes(0, 6);
+        }
+        d.payload_sha256 = q->text(0, 7);
+        d.event_json = q->text(0, 8);
+        d.verdicts_json = q->text(0, 9);
+        d.config_fingerprint = q->text(0, 10);
+        return std::optional<Delivery>{std::move(d)};
+    }
+
+    Result<std::int64_t> prune_payloads(TimePoint older_than) override {
+        auto q = run(kPrunePayloads, Params{}.add(older_than));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        return q->affected();
+    }
+
+    Result<Stats> stats() override {
+        Stats s;
+        auto counts = run(kCountJobs, Params{});
+        if (!counts) {
+            return Unexpected{counts.error()};
+        }
+        for (int i = 0; i < counts->size(); ++i) {
+            s.jobs.push_back(JobCount{counts->text(i, 0), counts->text(i, 1), counts->int64(i, 2)});
+        }
+        auto oldest = run(kOldestPending, Params{});
+        if (!oldest) {
+            return Unexpected{oldest.error()};
+        }
+        if (oldest->size() > 0 && !oldest->is_null(0, 0)) {
+            s.oldest_pending_created_at = oldest->time(0, 0);
+        }
+        return s;
+    }
+
+    Result<bool> try_lock_sweep() override {
+        if (auto c = ensure_connected(); !c) {
+            return Unexpected{c.error()};
+        }
+        if (sweep_locked_) {
+            return true;  // advisory locks stack: take it once
+        }
+        auto q = run(kTryLockSweep, Params{});
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        sweep_locked_ = q->size() > 0 && q->boolean(0, 0);
+        return sweep_locked_;
+    }
+
+    Result<Ok> unlock_sweep() override {
+        if (!sweep_locked_) {
+            return Ok{};
+        }
+        sweep_locked_ = false;
+        if (auto q = run(kUnlockSweep, Params{}); !q) {
+            return Unexpected{q.error()};
+        }
+        return Ok{};
+    }
+
+    Result<MigrateResult> migrate() override {
+        if (auto c = ensure_connected(); !c) {
+            return Unexpected{c.error()};
+        }
+        // Replicas starting together: the first migrates, the others wait, then see it done.
+        if (auto l = run(kLockMigrate, Params{}); !l) {
+            return Unexpected{l.error()};
+        }
+        auto result = migrate_locked();
+        (void)run(kUnlockMigrate, Params{});
+        return result;
+    }
+
+    Result<int> schema_version() override {
+        auto has = run(kHasVersionTable, Params{});
+        if (!has) {
+            return Unexpected{has.error()};
+        }
+        if (has->size() == 0 || !has->boolean(0, 0)) {
+            return 0;
+        }
+        // Not prepared: the table may not exist when the connection is new.
+        auto v = exec_rows(kGetVersion);
+        if (!v) {
+            return Unexpected{v.error()};
+        }
+        if (v->size() == 0 || v->is_null(0, 0)) {
+            return 0;
+        }
+        return static_cast<int>(v->int64(0, 0));
+    }
+
+  private:
+    [[nodiscard]] std::chrono::milliseconds lease() const { return options_.lease; }
+
+    // The connection breaks when the server restarts or the network drops: re-open it at the
+    // next call (outside a transaction), so the store recovers without a daemon restart.
+    Result<Ok> ensure_connected() {
+        if (PQstatus(conn_.get()) == CONNECTION_OK) {
+            return Ok{};
+        }
+        prepared_.clear();
+        sweep_locked_ = false;  // it went with the old session
+        PQreset(conn_.get());
+        if (PQstatus(conn_.get()) != CONNECTION_OK) {
+            return error(StoreError::Kind::io,
+                         std::string{"PostgreSQL connection lost and not re-established: "} +
+                             PQerrorMessage(conn_.get()));
+        }
+        return configure_session();
+    }
+
+    Unexpected<StoreError> failure(const PGresult* r, std::string_view what) {
+        std::string message{what};
+        message += ": ";
+        if (PQstatus(conn_.get()) != CONNECTION_OK) {
+            message += "PostgreSQL connection lost: ";
+            message += PQerrorMessage(conn_.get());
+            return error(StoreError::Kind::io, std::move(message));
+        }
+        if (r == nullptr) {
+            message += PQerrorMessage(conn_.get());
+            return error(StoreError::Kind::io, std::move(message));
+        }
+        const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        message += primary != nullptr ? primary : PQresultErrorMessage(r);
+        return error(kind_of(state != nullptr ? state : ""), std::move(message));
+    }
+
+    static bool succeeded(const PGresult* r) {
+        const auto s = PQresultStatus(r);
+        return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+    }
+
+    // Statements without parameters (transaction control, session settings, DDL).
+    Result<Ok> exec(const char* sql) {
+        ResultPtr r{PQexec(conn_.get(), sql)};
+        if (r == nullptr || !succeeded(r.get())) {
+            return failure(r.get(), "PostgreSQL");
+        }
+        return Ok{};
+    }
+
+    Result<Rows> exec_rows(const char* sql) {
+        ResultPtr r{PQexec(conn_.get(), sql)};
+        if (r == nullptr || !succeeded(r.get())) {
+            return failure(r.get(), "PostgreSQL");
+        }
+        return Rows{std::move(r)};
+    }
+
+    // A statement prepared once per connection (cached by the SQL constant's address).
+    Result<Rows> run(const char* sql, const Params& params) {
+        // Never mid-transaction: statements after a reconnect would run outside it.
+        if (!in_transaction_) {
+            if (auto c = ensure_connected(); !c) {
+                return Unexpected{c.error()};
+            }
+        }
+        auto it = prepared_.find(sql);
+        if (it == prepared_.end()) {
+            std::string name = "lp" + std::to_string(prepared_.size());
+            ResultPtr p{PQprepare(conn_.get(), name.c_str(), sql, 0, nullptr)};
+            if (p == nullptr || !succeeded(p.get())) {
+                return failure(p.get(), "preparing statement");
+            }
+            it = prepared_.emplace(sql, std::move(name)).first;
+        }
+        const auto values = params.values();
+        const auto lengths = params.lengths();
+        ResultPtr r{PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(),
+                                   lengths.data(), params.formats().data(), 0)};
+        if (r == nullptr || !succeeded(r.get())) {
+            return failure(r.get(), "PostgreSQL");
+        }
+        return Rows{std::move(r)};
+    }
+
+    // BEGIN, body, COMMIT; ROLLBACK when the body or the commit fails.
+    template <class Body>
+    Result<Ok> transaction(const char* begin, Body&& body) {
+        if (auto c = ensure_connected(); !c) {
+            return c;
+        }
+        if (auto b = exec(begin); !b) {
+            return b;
+        }
+        in_transaction_ = true;
+        struct Leave {
+            bool& flag;
+            ~Leave() { flag = false; }
+        } leave{in_transaction_};
+        auto result = body();
+        if (!result) {
+            rollback();
+            return result;
+        }
+        ResultPtr c{PQexec(conn_.get(), "COMMIT")};
+        if (c == nullptr || !succeeded(c.get())) {
+            auto e = failure(c.get(), "commit");
+            rollback();
+            return e;
+        }
+        // A transaction that had failed answers COMMIT with ROLLBACK: nothing was written.
+        if (std::string_view{PQcmdStatus(c.get())} != "COMMIT") {
+            return error(StoreError::Kind::other, "transaction rolled back by the server");
+        }
+        return Ok{};
+    }
+
+    void rollback() {
+        if (PQstatus(conn_.get()) == CONNECTION_OK &&
+            PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
+            ResultPtr r{PQexec(conn_.get(), "ROLLBACK")};
+        }
+    }
+
+    Result<Ok> renew(TimePoint now) {
+        if (auto q = run(kRenew, Params{}.add(owner_).add(now + lease())); !q) {
+            return Unexpected{q.error()};
+        }
+        return Ok{};
+    }
+
+    // Two replicas accepting for one debounce key must not both keep a pending job: each
+    // batch locks its keys (in sorted order: no deadlock between batches) before inserting,
+    // so the later one sees, and supersedes, the earlier one's job.
+    Result<Ok> lock_debounce_keys(const std::vector<AcceptItem>& items) {
+        std::vector<std::string> keys;
+        for (const auto& item : items) {
+            for (const auto& j : item.second) {
+                if (j.debounce_key) {
+                    keys.push_back(*j.debounce_key);
+                }
+            }
+        }
+        if (keys.empty()) {
+            return Ok{};
+        }
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        if (auto q = run(kLockDebounceKeys, Params{}.add_text_array(keys)); !q) {
+            return Unexpected{q.error()};
+        }
+        return Ok{};
+    }
+
+    // Inside an open transaction and savepoint.
+    Result<AcceptResult> accept_one(const NewDelivery& d, const std::vector<NewJob>& jobs) {
+        {
+            Params p;
+            p.add(d.provider)
+                .add(d.id)
+                .add(d.event)
+                .add(d.repo)
+                .add(d.received_at)
+                .add(d.status)
+                .add(std::string_view{d.payload})
+                .add(d.event_json)
+                .add(d.verdicts_json)
+                .add(d.config_fingerprint);
+            auto q = run(kInsertDelivery, p);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            if (q->affected() == 0) {
+                return AcceptResult{true, {}};
+            }
+        }
+        AcceptResult result;
+        for (const auto& j : jobs) {
+            Params p;
+            p.add(d.provider)
+                .add(d.id)
+                .add(j.rule)
+                .add(j.action)
+                .add(j.app)
+                .add(j.args_json.empty() ? std::string_view{"{}"} : std::string_view{j.args_json})
+                .add(detail::first_attempt_at(d, j))
+                .add(j.debounce_key)
+                .add(d.received_at);
+            auto q = run(kInsertJob, p);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            const std::int64_t id = q->int64(0, 0);
+            if (j.debounce_key) {
+                auto s = run(kSupersede, Params{}.add(id).add(d.received_at).add(*j.debounce_key));
+                if (!s) {
+                    return Unexpected{s.error()};
+                }
+            }
+            result.job_ids.push_back(id);
+        }
+        return result;
+    }
+
+    // Under the claim lock: take over expired leases, then claim the due queue heads.
+    Result<std::vector<Job>> claim_locked(TimePoint now, std::size_t limit) {
+        if (auto t = run(kTakeOver, Params{}.add(now)); !t) {
+            return Unexpected{t.error()};
+        }
+        auto q = run(kClaimRunnable, Params{}
+                                         .add(now)
+                                         .add(static_cast<std::int64_t>(limit))
+                                         .add(owner_)
+                                         .add(now + lease()));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        auto jobs = read_jobs(*q);
+        std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
+        return jobs;
+    }
+
+    Result<Ok> claim_app_head(std::string_view app, TimePoint now, SettleResult& out) {
+        {
+            auto busy = run(kAppRunning, Params{}.add(app));
+            if (!busy) {
+                return Unexpected{busy.error()};
+            }
+            if (busy->size() > 0) {
+                return Ok{};
+            }
+        }
+        auto q = run(kAppHead, Params{}.add(app));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        if (q->size() == 0) {
+            return Ok{};
+        }
+        Job head = read_job(*q, 0);
+        if (head.next_attempt_at > now) {
+            if (!out.next_wakeup || head.next_attempt_at < *out.next_wakeup) {
+                out.next_wakeup = head.next_attempt_at;
+            }
+            return Ok{};
+        }
+        auto mark =
+            run(kMarkRunning, Params{}.add(head.id).add(owner_).add(now + lease()).add(now));
+        if (!mark) {
+            return Unexpected{mark.error()};
+        }
+        if (mark->affected() == 0) {
+            return Ok{};  // superseded by an accept that committed meanwhile
+        }
+        head.state = kStateRunning;
+        head.updated_at = now;
+        out.claimed.push_back(std::move(head));
+        return Ok{};
+    }
+
+    Result<std::optional<TimePoint>> next_wakeup_query() {
+        auto q = run(kNextWakeup, Params{});
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        if (q->size() == 0 || q->is_null(0, 0)) {
+            return std::optional<TimePoint>{};
+        }
+        return std::optional<TimePoint>{q->time(0, 0)};
+    }
+
+    Result<Ok> apply(const Transition& t, TimePoint now) {
+        switch (t.kind) {
+            case Transition::Kind::complete:
+                return complete(t.id, t.text, now);
+            case Transition::Kind::fail:
+                return fail(t.id, t.text, now);
+            case Transition::Kind::reschedule:
+                return reschedule(t.id, t.text, t.at, now);
+            case Transition::Kind::defer:
+                return defer(t.id, t.at, t.text, now);
+            case Transition::Kind::skip:
+                return skip(t.id, t.text, now);
+        }
+        return error(StoreError::Kind::invalid, "unknown transition");
+    }
+
+    Result<Ok> transition(std::int64_t id, std::string_view from, const char* sql,
+                          const Params& params) {
+        {
+            auto q = run(sql, params);
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            if (q->affected() > 0) {
+                return Ok{};
+            }
+        }
+        auto q = run(kJobState, Params{}.add(id));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        if (q->size() == 0) {
+            return error(StoreError::Kind::not_found, "no job " + std::to_string(id));
+        }
+        const auto state = q->text(0, 0);
+        if (state == from && from == kStateRunning) {
+            return error(StoreError::Kind::invalid_state,
+                         "job " + std::to_string(id) + " is running under another lease (" +
+                             q->opt_text(0, 1).value_or("none") + "): this one expired");
+        }
+        return error(StoreError::Kind::invalid_state,
+                     "job " + std::to_string(id) + " is " + state + ", not " + std::string{from});
+    }
+
+    Result<MigrateResult> migrate_locked() {
+        auto current = schema_version();
+        if (!current) {
+            return Unexpected{current.error()};
+        }
+        const int from = *current;
+        if (from > kLatestVersion) {
+            return error(StoreError::Kind::other, "database schema version " +
+                                                      std::to_string(from) +
+                                                      " is newer than this linkpilot knows (" +
+                                                      std::to_string(kLatestVersion) + ")");
+        }
+        for (int v = from; v < kLatestVersion; ++v) {
+            const std::string set = "DELETE FROM schema_version; INSERT INTO schema_version "
+                                    "VALUES (" +
+                                    std::to_string(v + 1) + ")";
+            auto r = transaction("BEGIN", [&]() -> Result<Ok> {
+                if (auto t = exec(
+                        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+                    !t) {
+                    return t;
+                }
+                if (auto m = exec(kMigrations.at(static_cast<std::size_t>(v))); !m) {
+                    return m;
+                }
+                return exec(set.c_str());
+            });
+            if (!r) {
+                return error(r.error().kind, "migration to version " + std::to_string(v + 1) +
+                                                 ": " + r.error().message);
+            }
+        }
+        return MigrateResult{from, kLatestVersion};
+    }
+
+    ConnPtr conn_;
+    PostgresOptions options_;
+    std::string owner_;  // this instance's lease owner name
+    std::unordered_map<const char*, std::string> prepared_;
+    bool sweep_locked_ = false;
+    bool in_transaction_ = false;
+};
+
+}  // namespace
+
+int postgres_latest_schema_version() { return kLatestVersion; }
+
+std::string redact_postgres_url(std::string_view url) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (parsed) {
+        boost::urls::url u{*parsed};
+        if (u.has_password()) {
+            u.set_password("***");
+        }
+        return std::string{u.buffer()};
+    }
+    // libpq also takes forms Boost.URL does not (several hosts): drop the whole user info.
+    const auto scheme_end = url.find("://");
+    const auto at = url.rfind('@');
+    if (scheme_end == std::string_view::npos || at == std::string_view::npos || at < scheme_end) {
+        return std::string{url};
+    }
+    return std::string{url.substr(0, scheme_end + 3)} + "***" + std::string{url.substr(at)};
+}
+
+Result<std::unique_ptr<Store>> open_postgres(const PostgresOptions& options) {
+    const auto connect_seconds = std::to_string(
+        std::max<std::int64_t>(2, std::chrono::ceil<std::chrono::seconds>(options.connect_timeout)
+                                      .count()));
+    const auto user_timeout = std::to_string(options.statement_timeout.count());
+    // Defaults first: with expand_dbname, the URL's own parameters override them.
+    const std::array<const char*, 8> keys = {"connect_timeout", "application_name",
+                                             "tcp_user_timeout", "keepalives_idle",
+                                             "keepalives_interval", "dbname", nullptr, nullptr};
+    const std::array<const char*, 8> values = {connect_seconds.c_str(), "linkpilot",
+                                               user_timeout.c_str(),     "30",
+                                               "10",                     options.url.c_str(),
+                                               nullptr,                  nullptr};
+    ConnPtr conn{PQconnectdbParams(keys.data(), values.data(), 1)};
+    if (conn == nullptr) {
+        return error(StoreError::Kind::io, "connecting to PostgreSQL: out of memory");
+    }
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
+        std::string why = PQerrorMessage(conn.get());
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
+            why.pop_back();
+        }
+        return error(StoreError::Kind::io,
+                     "connecting to " + redact_postgres_url(options.url) + ": " + why);
+    }
+    // Server NOTICEs would go to stderr, between the daemon's log lines: nothing in them is
+    // for the user (errors come back as results).
+    PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+    auto store = std::make_unique<PostgresStore>(std::move(conn), options);
+    if (auto r = store->configure_session(); !r) {
+        return Unexpected{r.error()};
+    }
+    if (options.migrate) {
+        if (auto r = store->migrate(); !r) {
+            return Unexpected{r.error()};
+        }
+    }
+    return std::unique_ptr<Store>{std::move(store)};
+}
+
+}  // namespace linkpilot::store
