@@ -8,7 +8,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
+      libssl-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
       libcli11-dev libre2-dev libhowardhinnant-date-dev libsystemd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -23,7 +23,7 @@ FROM debian:12-slim AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libboost-json1.81.0 libboost-url1.81.0 libboost-system1.81.0 libboost-container1.81.0 \
-      libssl3 libsqlite3-0 libyaml-cpp0.7 libspdlog1.10 libfmt9 libre2-9 libdate-tz3 \
+      libssl3 libsqlite3-0 libpq5 libyaml-cpp0.7 libspdlog1.10 libfmt9 libre2-9 libdate-tz3 \
       libsystemd0 ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 linkpilot \
