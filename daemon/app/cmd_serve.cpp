@@ -14,9 +14,9 @@
 #include "common/clock.hpp"
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
-#include "daemon/app/open_state.hpp"
 #include "daemon/app/config_watch.hpp"
 #include "daemon/app/logging.hpp"
+#include "daemon/app/open_state.hpp"
 #include "daemon/app/systemd_notify.hpp"
 #include "daemon/ingress/server.hpp"
 #include "daemon/jobs/executor.hpp"
@@ -54,8 +54,8 @@ int run_serve(const ServeOptions& o) {
 
     auto opened = open_store(cfg->state);
     if (!opened) {
-        std::cerr << "linkpilot: serve: cannot open the state store "
-                  << describe_state(cfg->state) << ": " << opened.error().message << "\n";
+        std::cerr << "linkpilot: serve: cannot open the state store " << describe_state(cfg->state)
+                  << ": " << opened.error().message << "\n";
         return kExitError;
     }
     store::GroupCommitter committer(std::move(*opened), clock);

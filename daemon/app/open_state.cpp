@@ -14,8 +14,7 @@ constexpr const char* kDefaultStatePath = "/var/lib/linkpilot/state.db";
 
 }  // namespace
 
-store::Result<std::unique_ptr<store::Store>> open_store(const config::State& state,
-                                                        bool migrate) {
+store::Result<std::unique_ptr<store::Store>> open_store(const config::State& state, bool migrate) {
     if (state.url) {
         store::PostgresOptions options;
         options.url = std::string{state.url->reveal()};

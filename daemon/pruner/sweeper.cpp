@@ -83,8 +83,9 @@ awaitable<SweepReport> Sweeper::sweep(const config::Prune& cfg, bool dry_run) {
         if (!locked || !*locked) {
             report.skipped = true;
             if (locked) {
-                log_->info("prune: another linkpilot process sharing the state is sweeping; "
-                           "this one skips its sweep");
+                log_->info(
+                    "prune: another linkpilot process sharing the state is sweeping; "
+                    "this one skips its sweep");
             } else {
                 log_->error("prune: cannot take the sweep lock: {}; sweep skipped",
                             locked.error().message);

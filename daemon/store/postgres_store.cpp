@@ -948,11 +948,9 @@ class PostgresStore final : public Store {
         if (auto t = run(kTakeOver, Params{}.add(now)); !t) {
             return Unexpected{t.error()};
         }
-        auto q = run(kClaimRunnable, Params{}
-                                         .add(now)
-                                         .add(static_cast<std::int64_t>(limit))
-                                         .add(owner_)
-                                         .add(now + lease()));
+        auto q = run(
+            kClaimRunnable,
+            Params{}.add(now).add(static_cast<std::int64_t>(limit)).add(owner_).add(now + lease()));
         if (!q) {
             return Unexpected{q.error()};
         }
@@ -1067,9 +1065,10 @@ class PostgresStore final : public Store {
                                                       std::to_string(kLatestVersion) + ")");
         }
         for (int v = from; v < kLatestVersion; ++v) {
-            const std::string set = "DELETE FROM schema_version; INSERT INTO schema_version "
-                                    "VALUES (" +
-                                    std::to_string(v + 1) + ")";
+            const std::string set =
+                "DELETE FROM schema_version; INSERT INTO schema_version "
+                "VALUES (" +
+                std::to_string(v + 1) + ")";
             auto r = transaction("BEGIN", [&]() -> Result<Ok> {
                 if (auto t = exec(
                         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
@@ -1120,18 +1119,26 @@ std::string redact_postgres_url(std::string_view url) {
 }
 
 Result<std::unique_ptr<Store>> open_postgres(const PostgresOptions& options) {
-    const auto connect_seconds = std::to_string(
-        std::max<std::int64_t>(2, std::chrono::ceil<std::chrono::seconds>(options.connect_timeout)
-                                      .count()));
+    const auto connect_seconds = std::to_string(std::max<std::int64_t>(
+        2, std::chrono::ceil<std::chrono::seconds>(options.connect_timeout).count()));
     const auto user_timeout = std::to_string(options.statement_timeout.count());
     // Defaults first: with expand_dbname, the URL's own parameters override them.
-    const std::array<const char*, 8> keys = {"connect_timeout", "application_name",
-                                             "tcp_user_timeout", "keepalives_idle",
-                                             "keepalives_interval", "dbname", nullptr, nullptr};
-    const std::array<const char*, 8> values = {connect_seconds.c_str(), "linkpilot",
-                                               user_timeout.c_str(),     "30",
-                                               "10",                     options.url.c_str(),
-                                               nullptr,                  nullptr};
+    const std::array<const char*, 8> keys = {"connect_timeout",
+                                             "application_name",
+                                             "tcp_user_timeout",
+                                             "keepalives_idle",
+                                             "keepalives_interval",
+                                             "dbname",
+                                             nullptr,
+                                             nullptr};
+    const std::array<const char*, 8> values = {connect_seconds.c_str(),
+                                               "linkpilot",
+                                               user_timeout.c_str(),
+                                               "30",
+                                               "10",
+                                               options.url.c_str(),
+                                               nullptr,
+                                               nullptr};
     ConnPtr conn{PQconnectdbParams(keys.data(), values.data(), 1)};
     if (conn == nullptr) {
         return error(StoreError::Kind::io, "connecting to PostgreSQL: out of memory");
@@ -1141,12 +1148,13 @@ Result<std::unique_ptr<Store>> open_postgres(const PostgresOptions& options) {
         while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
             why.pop_back();
         }
-        return error(StoreError::Kind::io,
-                     "connecting to " + redact_postgres_url(options.url) + ": " + why);
+        // Callers name the store (redact_postgres_url) before this message.
+        return error(StoreError::Kind::io, "connecting to PostgreSQL: " + why);
     }
     // Server NOTICEs would go to stderr, between the daemon's log lines: nothing in them is
     // for the user (errors come back as results).
-    PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn.get(), [](void*, const char*) {}, nullptr);
     auto store = std::make_unique<PostgresStore>(std::move(conn), options);
     if (auto r = store->configure_session(); !r) {
         return Unexpected{r.error()};

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/postgres_store.hpp"
 #include "daemon/store/sqlite_store.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/store_builders.hpp"
 
 namespace linkpilot {
@@ -88,7 +90,8 @@ class JobsCli : public ::testing::Test {
 
     store::Store& db() {
         if (!store_) {
-            auto s = store::open_sqlite(store::SqliteOptions{db_path_});
+            auto s = pg_url_.empty() ? store::open_sqlite(store::SqliteOptions{db_path_})
+                                     : store::open_postgres(store::PostgresOptions{.url = pg_url_});
             EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
             store_ = std::move(*s);
         }
@@ -115,6 +118,7 @@ class JobsCli : public ::testing::Test {
     fs::path dir_;
     fs::path db_path_;
     fs::path config_;
+    std::string pg_url_;  // set: the state is this PostgreSQL database
     std::unique_ptr<store::Store> store_;
     std::chrono::system_clock::time_point now_{std::chrono::seconds{1'767'225'600}};  // 2026-01-01
 };
@@ -217,15 +221,61 @@ TEST_F(JobsCli, MigratePrintsTheSchemaVersion) {
     EXPECT_NE(r.out.find(expected + " (up to date)"), std::string::npos) << r.out;
 }
 
-TEST_F(JobsCli, PostgresStateIsRefused) {
+TEST_F(JobsCli, UnreachablePostgresIsAClearErrorWithoutThePassword) {
     std::ofstream(config_) << "version: 1\n"
                               "state:\n"
-                              "  url: postgresql://linkpilot@db/linkpilot\n"
+                              "  url: postgresql://linkpilot:hunter2-pw@127.0.0.1:1/linkpilot\n"
                               "scalingo:\n"
                               "  dry_run: true\n";
-    auto r = run("jobs");
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.err.find("PostgreSQL state is not supported yet"), std::string::npos) << r.err;
+    for (const auto* command : {"jobs", "migrate", "retry 1"}) {
+        auto r = run(command);
+        EXPECT_EQ(r.exit_code, 1) << command;
+        EXPECT_NE(r.err.find("postgresql://linkpilot:***@127.0.0.1:1/linkpilot: connecting to "
+                             "PostgreSQL"),
+                  std::string::npos)
+            << command << ": " << r.err;
+        EXPECT_EQ(r.err.find("hunter2-pw"), std::string::npos) << command << ": " << r.err;
+    }
+}
+
+// The same commands with the state on PostgreSQL (issue 11): what an operator of replicas
+// runs next to them.
+TEST_F(JobsCli, JobsRetryAndMigrateWorkOnPostgres) {
+    const auto server = testing::test_postgres_url();
+    if (!server) {
+        GTEST_SKIP() << testing::kNoPostgres;
+    }
+    testing::PgSchema schema(*server);
+    ASSERT_TRUE(schema.ok()) << schema.error();
+    pg_url_ = schema.url();
+    std::ofstream(config_) << "version: 1\n"
+                              "state:\n"
+                              "  url: \""
+                           << pg_url_
+                           << "\"\n"
+                              "scalingo:\n"
+                              "  dry_run: true\n";
+
+    auto created = run("migrate");
+    EXPECT_EQ(created.exit_code, 0) << created.err;
+    EXPECT_NE(created.out.find(": schema version 1 (created)"), std::string::npos) << created.out;
+    auto again = run("migrate");
+    EXPECT_NE(again.out.find(": schema version 1 (up to date)"), std::string::npos) << again.out;
+
+    const auto id = add_job("pg-d1", "deploy", "shop-staging", R"({"branch":"main"})");
+    fail_job(id, "HTTP 404: app not found");
+    auto failed = run("jobs --state failed --json");
+    ASSERT_EQ(failed.exit_code, 0) << failed.err;
+    const auto listed = json::parse(failed.out).as_array();
+    ASSERT_EQ(listed.size(), 1U) << failed.out;
+    EXPECT_EQ(listed.at(0).at("id").as_int64(), id);
+    EXPECT_EQ(listed.at(0).at("last_error").as_string(), "HTTP 404: app not found");
+
+    auto retried = run("retry " + std::to_string(id));
+    EXPECT_EQ(retried.exit_code, 0) << retried.err;
+    auto job = db().get_job(id);
+    ASSERT_TRUE(job.has_value() && job->has_value());
+    EXPECT_EQ((*job)->state, "pending");
 }
 
 }  // namespace

@@ -323,8 +323,7 @@ TEST_F(PostgresStoreTest, AnUnreachableServerIsAnIoErrorThatHidesThePassword) {
     EXPECT_EQ(s.error().kind, StoreError::Kind::io);
     EXPECT_TRUE(s.error().unavailable());
     EXPECT_EQ(s.error().message.find("s3cr3t-pw"), std::string::npos) << s.error().message;
-    EXPECT_NE(s.error().message.find("postgresql://lp:***@127.0.0.1:1/linkpilot"),
-              std::string::npos)
+    EXPECT_NE(s.error().message.find("connecting to PostgreSQL"), std::string::npos)
         << s.error().message;
 }
 

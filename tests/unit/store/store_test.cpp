@@ -651,8 +651,8 @@ TEST_P(StoreSettleTest, EachTransitionKindMatchesItsSingleMethod) {
     EXPECT_EQ(get(id[4]).note, "skipped: freeze");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
-                         ::testing::Values(Backend::sqlite, Backend::postgres), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(Backend::sqlite, Backend::postgres),
+                         backend_name);
 INSTANTIATE_TEST_SUITE_P(Backends, StoreSettleTest,
                          ::testing::Values(Backend::sqlite, Backend::postgres), backend_name);
 
