@@ -22,7 +22,8 @@ std::string run(const std::string& url, const std::string& sql) {
         return std::string{"error: "} + PQerrorMessage(c.get());
     }
     // No NOTICE lines ("drop cascades to ...") in the test output.
-    PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        c.get(), [](void*, const char*) {}, nullptr);
     PGresult* r = PQexec(c.get(), sql.c_str());
     std::string out;
     const auto status = PQresultStatus(r);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "daemon/store/postgres_store.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/support/webhooks.hpp"
 
@@ -77,13 +78,16 @@ HttpResult Simulator::api(const std::string& method, const std::string& target,
 }
 
 Daemon::Daemon(const std::filesystem::path& dir, const Simulator& sim,
-               const std::string& rules_yaml, const std::string& scalingo_extra)
-    : dir_(dir), config_(dir / "linkpilot.yaml") {
+               const std::string& rules_yaml, const std::string& scalingo_extra,
+               std::string postgres_url)
+    : dir_(dir), config_(dir / "linkpilot.yaml"), postgres_url_(std::move(postgres_url)) {
     std::filesystem::create_directories(dir_);
+    const std::string state_yaml = postgres_url_.empty()
+                                       ? "state: { path: \"" + state().string() + "\" }\n"
+                                       : "state: { url: \"" + postgres_url_ + "\", lease: 3s }\n";
     std::ofstream(config_) << "version: 1\n"
                            << "server: { listen: \"127.0.0.1:0\" }\n"
-                           << "state: { path: \"" << state().string() << "\" }\n"
-                           << "scalingo:\n"
+                           << state_yaml << "scalingo:\n"
                            << "  api_url: " << sim.url() << "\n"
                            << "  auth_url: " << sim.url() << "\n"
                            << "  token: " << kApiToken << "\n"
@@ -114,7 +118,9 @@ HttpResult Daemon::gitlab(const std::string& event, const std::string& body,
 }
 
 std::vector<store::Job> Daemon::jobs() const {
-    auto st = store::open_sqlite({.path = state()});
+    auto st = postgres_url_.empty()
+                  ? store::open_sqlite({.path = state()})
+                  : store::open_postgres({.url = postgres_url_, .migrate = false});
     if (!st) {
         ADD_FAILURE() << "open state: " << st.error().message;
         return {};

@@ -51,8 +51,10 @@ class Daemon {
     // Writes `dir/linkpilot.yaml`: the simulator's URLs, the test secrets, `scalingo_extra`
     // (YAML lines inside `scalingo:`, indented by two), `rules_yaml` (the `rules:` block)
     // and starts `linkpilot serve` on it.
+    // `postgres_url`: the state is that PostgreSQL database (state.url, a 3 s lease) instead of
+    // `dir/state.db`; several daemons given one URL are replicas.
     Daemon(const std::filesystem::path& dir, const Simulator& sim, const std::string& rules_yaml,
-           const std::string& scalingo_extra = {});
+           const std::string& scalingo_extra = {}, std::string postgres_url = {});
 
     void start();
     int terminate() { return process_->terminate(); }
@@ -68,7 +70,7 @@ class Daemon {
     HttpResult gitlab(const std::string& event, const std::string& body,
                       const std::string& delivery) const;
 
-    // The jobs in the state store (read while the daemon runs: SQLite WAL).
+    // The jobs in the state store (read while the daemon runs: SQLite WAL, or PostgreSQL).
     [[nodiscard]] std::vector<store::Job> jobs() const;
     // Until every job is done or failed; false on timeout.
     bool wait_settled(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
@@ -79,6 +81,7 @@ class Daemon {
   private:
     std::filesystem::path dir_;
     std::filesystem::path config_;
+    std::string postgres_url_;
     std::unique_ptr<Process> process_;
     unsigned short port_ = 0;
 };
