@@ -99,6 +99,15 @@ constexpr const char* kInsertJob =
     "INSERT INTO jobs (provider, delivery_id, rule, action, app, args, state, attempts, "
     "next_attempt_at, debounce_key, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $9) RETURNING id";
+constexpr const char* kInsertDeliveryAndJob =
+    "WITH d AS (INSERT INTO deliveries (provider, id, event, repo, received_at, status, payload, "
+    "payload_sha256, event_json, verdicts_json, config_fingerprint) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7::bytea, encode(sha256($7::bytea), 'hex'), $8, $9, $10) "
+    "ON CONFLICT (provider, id) DO NOTHING RETURNING provider, id) "
+    "INSERT INTO jobs (provider, delivery_id, rule, action, app, args, state, attempts, "
+    "next_attempt_at, debounce_key, created_at, updated_at) "
+    "SELECT d.provider, d.id, $11, $12, $13, $14, 'pending', 0, $15, $16, $17, $17 FROM d "
+    "RETURNING id";
 constexpr const char* kLockDebounceKeys =
     "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k";
 constexpr const char* kSupersede =
@@ -430,34 +439,14 @@ class PostgresStore final : public Store {
         if (items.empty()) {
             return {};
         }
-        std::vector<Result<AcceptResult>> out;
-        auto r = transaction("BEGIN", [&]() -> Result<Ok> {
-            out.clear();
-            if (auto locked = lock_debounce_keys(items); !locked) {
-                return locked;
-            }
-            for (const auto& [delivery, jobs] : items) {
-                if (auto wrong = detail::check_accept(delivery, jobs)) {
-                    out.emplace_back(Unexpected{std::move(*wrong)});
-                    continue;
-                }
-                // A savepoint per item so one bad request does not spoil the batch.
-                if (auto sp = exec("SAVEPOINT item"); !sp) {
-                    return Unexpected{sp.error()};
-                }
-                auto result = accept_one(delivery, jobs);
-                if (!result && result.error().kind != StoreError::Kind::invalid) {
-                    return Unexpected{result.error()};
-                }
-                if (auto end = exec(result ? "RELEASE item" : "ROLLBACK TO item"); !end) {
-                    return Unexpected{end.error()};
-                }
-                out.push_back(std::move(result));
-            }
-            return Ok{};
-        });
-        if (!r) {
-            return std::vector<Result<AcceptResult>>(items.size(), Unexpected{r.error()});
+        // Each statement is a round trip to the server, so the usual batch goes without a
+        // savepoint per item. When the server finds an item itself wrong (a text with a NUL,
+        // invalid args JSON, ...), the whole transaction is void: it is then redone with a
+        // savepoint per item, so only that item fails.
+        auto out = accept_all(items, /*savepoints=*/false);
+        if (!out.front() && out.front().error().kind == StoreError::Kind::invalid &&
+            out.front().error().message.starts_with(kBadItem)) {
+            out = accept_all(items, /*savepoints=*/true);
         }
         return out;
     }
@@ -870,6 +859,49 @@ class PostgresStore final : public Store {
         return Ok{};
     }
 
+    static constexpr std::string_view kBadItem = "batch item refused: ";
+
+    std::vector<Result<AcceptResult>> accept_all(const std::vector<AcceptItem>& items,
+                                                 bool savepoints) {
+        std::vector<Result<AcceptResult>> out;
+        auto r = transaction("BEGIN", [&]() -> Result<Ok> {
+            out.clear();
+            if (auto locked = lock_debounce_keys(items); !locked) {
+                return locked;
+            }
+            for (const auto& [delivery, jobs] : items) {
+                if (auto wrong = detail::check_accept(delivery, jobs)) {
+                    out.emplace_back(Unexpected{std::move(*wrong)});
+                    continue;
+                }
+                if (savepoints) {
+                    if (auto sp = exec("SAVEPOINT item"); !sp) {
+                        return Unexpected{sp.error()};
+                    }
+                }
+                auto result = accept_one(delivery, jobs);
+                if (!result && result.error().kind == StoreError::Kind::invalid && !savepoints) {
+                    return error(StoreError::Kind::invalid,
+                                 std::string{kBadItem} + result.error().message);
+                }
+                if (!result && result.error().kind != StoreError::Kind::invalid) {
+                    return Unexpected{result.error()};
+                }
+                if (savepoints) {
+                    if (auto end = exec(result ? "RELEASE item" : "ROLLBACK TO item"); !end) {
+                        return Unexpected{end.error()};
+                    }
+                }
+                out.push_back(std::move(result));
+            }
+            return Ok{};
+        });
+        if (!r) {
+            return std::vector<Result<AcceptResult>>(items.size(), Unexpected{r.error()});
+        }
+        return out;
+    }
+
     // Two replicas accepting for one debounce key must not both keep a pending job: each
     // batch locks its keys (in sorted order: no deadlock between batches) before inserting,
     // so the later one sees, and supersedes, the earlier one's job.
@@ -895,52 +927,72 @@ class PostgresStore final : public Store {
 
     // Inside an open transaction and savepoint.
     Result<AcceptResult> accept_one(const NewDelivery& d, const std::vector<NewJob>& jobs) {
-        {
-            Params p;
-            p.add(d.provider)
-                .add(d.id)
-                .add(d.event)
-                .add(d.repo)
-                .add(d.received_at)
-                .add(d.status)
-                .add(std::string_view{d.payload})
-                .add(d.event_json)
-                .add(d.verdicts_json)
-                .add(d.config_fingerprint);
+        Params p;
+        p.add(d.provider)
+            .add(d.id)
+            .add(d.event)
+            .add(d.repo)
+            .add(d.received_at)
+            .add(d.status)
+            .add(std::string_view{d.payload})
+            .add(d.event_json)
+            .add(d.verdicts_json)
+            .add(d.config_fingerprint);
+        AcceptResult result;
+        if (jobs.empty()) {
             auto q = run(kInsertDelivery, p);
             if (!q) {
                 return Unexpected{q.error()};
             }
-            if (q->affected() == 0) {
-                return AcceptResult{true, {}};
-            }
+            result.duplicate = q->affected() == 0;
+            return result;
         }
-        AcceptResult result;
-        for (const auto& j : jobs) {
-            Params p;
-            p.add(d.provider)
-                .add(d.id)
-                .add(j.rule)
-                .add(j.action)
-                .add(j.app)
-                .add(j.args_json.empty() ? std::string_view{"{}"} : std::string_view{j.args_json})
-                .add(detail::first_attempt_at(d, j))
-                .add(j.debounce_key)
-                .add(d.received_at);
-            auto q = run(kInsertJob, p);
-            if (!q) {
-                return Unexpected{q.error()};
+        // The delivery and its first job in one statement (one round trip for the usual
+        // delivery): no job row comes back when the delivery was already stored.
+        add_job_params(p, d, jobs.front());
+        auto first = run(kInsertDeliveryAndJob, p);
+        if (!first) {
+            return Unexpected{first.error()};
+        }
+        if (first->size() == 0) {
+            return AcceptResult{true, {}};
+        }
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            const auto& j = jobs[i];
+            std::int64_t id = 0;
+            if (i == 0) {
+                id = first->int64(0, 0);
+            } else {
+                Params jp;
+                jp.add(d.provider).add(d.id);
+                add_job_params(jp, d, j);
+                auto q = run(kInsertJob, jp);
+                if (!q) {
+                    return Unexpected{q.error()};
+                }
+                id = q->int64(0, 0);
             }
-            const std::int64_t id = q->int64(0, 0);
             if (j.debounce_key) {
-                auto s = run(kSupersede, Params{}.add(id).add(d.received_at).add(*j.debounce_key));
-                if (!s) {
-                    return Unexpected{s.error()};
+                auto sup =
+                    run(kSupersede, Params{}.add(id).add(d.received_at).add(*j.debounce_key));
+                if (!sup) {
+                    return Unexpected{sup.error()};
                 }
             }
             result.job_ids.push_back(id);
         }
         return result;
+    }
+
+    // rule, action, app, args, next_attempt_at, debounce_key, created_at.
+    static void add_job_params(Params& p, const NewDelivery& d, const NewJob& j) {
+        p.add(j.rule)
+            .add(j.action)
+            .add(j.app)
+            .add(j.args_json.empty() ? std::string_view{"{}"} : std::string_view{j.args_json})
+            .add(detail::first_attempt_at(d, j))
+            .add(j.debounce_key)
+            .add(d.received_at);
     }
 
     // Under the claim lock: take over expired leases, then claim the due queue heads.
