@@ -114,6 +114,23 @@ TEST(Config_Load, AcceptsBracketedIpv6Listen) {
     EXPECT_EQ(r->server.listen.to_string(), "[::]:8787");
 }
 
+TEST(Config_Load, ReadsPostgresStateWithItsLease) {
+    auto r =
+        load_string(with_head("state:\n  url: postgresql://lp:pw@db/linkpilot\n  lease: 45s\n"),
+                    "t.yaml", fake_env());
+    ASSERT_TRUE(r.has_value());
+    ASSERT_TRUE(r->state.url.has_value());
+    EXPECT_EQ(r->state.url->reveal(), "postgresql://lp:pw@db/linkpilot");
+    EXPECT_FALSE(r->state.path.has_value());
+    EXPECT_EQ(r->state.lease, std::chrono::seconds(45));
+}
+
+TEST(Config_Load, ReportsLeaseWithoutPostgresOrTooShort) {
+    expect_one(with_head("state:\n  path: /tmp/s.db\n  lease: 30s\n"), 5, 10,
+               "only used with state.url");
+    expect_one(with_head("state:\n  url: postgresql://db/lp\n  lease: 2s\n"), 5, 10, "at least 3s");
+}
+
 TEST(Config_Load, ReportsInvalidRegexPattern) {
     expect_one(with_head("rules:\n  - name: r\n    on: push\n    if: { branch: \"re:[a-\" }\n"
                          "    deploy: { app: webshop }\n"),

@@ -17,10 +17,12 @@
 #include "daemon/jobs/executor.hpp"
 #include "daemon/jobs/job_args.hpp"
 #include "daemon/store/group_commit.hpp"
+#include "daemon/store/postgres_store.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/support/coroutines.hpp"
 #include "tests/support/fake_api.hpp"
 #include "tests/support/fake_clock.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/unit/store/temp_dir.hpp"
 
 // GCC 12 warns falsely on Asio coroutine frames at -O1 (see daemon/scalingo/CMakeLists.txt).
@@ -267,6 +269,38 @@ TEST_F(PrunerSweeper, RendersItsMetrics) {
     EXPECT_NE(out.find("linkpilot_prune_last_sweep_timestamp_seconds 1700000000.000\n"),
               std::string::npos)
         << out;
+}
+
+// Replicas sharing a PostgreSQL state (issue 11): while another process holds the sweep lock,
+// a sweep lists nothing and queues nothing; once it is free, the next sweep runs.
+TEST_F(PrunerSweeper, SkipsItsSweepWhileAnotherProcessHoldsTheSweepLock) {
+    const auto server = testing::test_postgres_url();
+    if (!server) {
+        GTEST_SKIP() << testing::kNoPostgres;
+    }
+    testing::PgSchema schema(*server);
+    ASSERT_TRUE(schema.ok()) << schema.error();
+    auto other = store::open_postgres({.url = schema.url()});
+    auto mine = store::open_postgres({.url = schema.url()});
+    ASSERT_TRUE(other.has_value() && mine.has_value());
+    ASSERT_TRUE(*(*other)->try_lock_sweep());  // the other replica is sweeping
+
+    store::GroupCommitter committer(std::move(*mine), clock_);
+    Sweeper sweeper(api_, &committer, clock_, metrics_, nullptr);
+    api_.review_apps_by_parent["shop-staging"] = {review_app("shop-staging", 1, hours(100))};
+    const auto skipped = await(sweeper.sweep(cfg_, false));
+    EXPECT_TRUE(skipped.skipped);
+    EXPECT_TRUE(skipped.apps.empty());
+    EXPECT_EQ(api_.count("review_apps"), 0U);
+
+    ASSERT_TRUE((*other)->unlock_sweep().has_value());
+    const auto swept = await(sweeper.sweep(cfg_, false));
+    EXPECT_FALSE(swept.skipped);
+    EXPECT_EQ(swept.deletions(), 1U);
+    EXPECT_EQ(api_.count("review_apps"), 2U);
+    // And the lock was given back: the other replica can take it again.
+    EXPECT_TRUE(*(*other)->try_lock_sweep());
+    committer.stop();
 }
 
 }  // namespace
