@@ -79,9 +79,11 @@ CREATE INDEX jobs_by_delivery ON jobs (provider, delivery_id);
 
 constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
 
-// Advisory lock keys, (class, object) pairs in linkpilot's own class: 0x6c6e6b70 is "lnkp".
-// Single-key locks (the debounce keys' hashes) live in a separate key space.
-#define LINKPILOT_LOCK(n) "1819175792, " #n
+// Advisory locks are database-wide, so their keys carry the schema: deployments sharing one
+// database in different schemas never block each other. Keys are (schema, object) pairs;
+// single-key locks (the debounce keys' hashes) live in a separate key space.
+#define LINKPILOT_SCHEMA "coalesce(current_schema(), current_setting('search_path'))"
+#define LINKPILOT_LOCK(n) "hashtext('linkpilot:' || " LINKPILOT_SCHEMA "), " #n
 #define LINKPILOT_CLAIM_LOCK LINKPILOT_LOCK(1)
 #define LINKPILOT_MIGRATE_LOCK LINKPILOT_LOCK(2)
 #define LINKPILOT_SWEEP_LOCK LINKPILOT_LOCK(3)
@@ -109,7 +111,9 @@ constexpr const char* kInsertDeliveryAndJob =
     "SELECT d.provider, d.id, $11, $12, $13, $14, 'pending', 0, $15, $16, $17, $17 FROM d "
     "RETURNING id";
 constexpr const char* kLockDebounceKeys =
-    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k";
+    "SELECT pg_advisory_xact_lock(hashtextextended(" LINKPILOT_SCHEMA
+    " || ':' || k, 0)) "
+    "FROM unnest($1::text[]) AS k";
 constexpr const char* kSupersede =
     "UPDATE jobs SET state = 'done', note = 'superseded by job ' || $1::bigint, updated_at = $2 "
     "WHERE debounce_key = $3 AND state = 'pending' AND attempts = 0 AND id < $1::bigint";
@@ -201,6 +205,7 @@ constexpr const char* kGetVersion = "SELECT MAX(version) FROM schema_version";
 #undef LINKPILOT_MIGRATE_LOCK
 #undef LINKPILOT_SWEEP_LOCK
 #undef LINKPILOT_LOCK
+#undef LINKPILOT_SCHEMA
 
 // ---------------------------------------------------------------------------------------------
 

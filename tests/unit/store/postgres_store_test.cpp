@@ -273,7 +273,27 @@ TEST_F(PostgresStoreTest, OneReplicaAtATimeHoldsTheSweepLock) {
     EXPECT_TRUE(*b_->try_lock_sweep());
     EXPECT_FALSE(*a_->try_lock_sweep());
     b_.reset();  // a holder that dies releases it with its connection
+    // The server frees it once its backend sees the disconnect, which happens after close()
+    // returns; wait for that (bounded) rather than race it.
+    bool taken = false;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         !taken && std::chrono::steady_clock::now() < until;) {
+        taken = *a_->try_lock_sweep();
+        if (!taken) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    EXPECT_TRUE(taken);
+}
+
+TEST_F(PostgresStoreTest, DeploymentsInOtherSchemasNeverShareALock) {
+    linkpilot::testing::PgSchema other(*linkpilot::testing::test_postgres_url());
+    ASSERT_TRUE(other.ok()) << other.error();
+    auto elsewhere = open_postgres(PostgresOptions{.url = other.url()});
+    ASSERT_TRUE(elsewhere.has_value()) << elsewhere.error().message;
     EXPECT_TRUE(*a_->try_lock_sweep());
+    EXPECT_TRUE(*(*elsewhere)->try_lock_sweep());  // same database, another deployment
+    EXPECT_FALSE(*b_->try_lock_sweep());           // same schema: still exclusive
 }
 
 TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
