@@ -193,6 +193,37 @@ TEST(Config_Load, ReportsDuplicateRuleNames) {
                5, 13, "duplicate rule name \"r\"");
 }
 
+// Issue 10: a billion-laughs style alias bomb (9 levels of 9 aliases: 387 million leaves if
+// expanded). yaml-cpp shares aliased nodes, and the loader stops at the first level that has
+// the wrong shape (no key takes a list of lists, and unknown keys are not descended into), so
+// it is refused with a handful of errors instead of being expanded.
+std::string alias_bomb(std::string_view use) {
+    std::string y = "version: 1\nscalingo: { dry_run: true }\n";
+    y += "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+    for (int i = 1; i < 10; ++i) {
+        y += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+        for (int k = 0; k < 9; ++k) {
+            y += (k > 0 ? ", *a" : "*a") + std::to_string(i - 1);
+        }
+        y += "]\n";
+    }
+    y += "m1: &m1 {k1: *a9, k2: *a9, k3: *a9, k4: *a9, k5: *a9, k6: *a9, k7: *a9, k8: *a9}\n";
+    return y + std::string(use);
+}
+
+TEST(Config_Load, RefusesAYamlAliasBombWithoutExpandingIt) {
+    for (const auto* use : {"repos: *a9\n", "freeze: *a9\n",
+                            "rules:\n  - { name: b, on: push, if: { paths: *a9 }, deploy: { app: "
+                            "shop-staging } }\n",
+                            "rules:\n  - { name: b, on: push, if: *m1, deploy: { app: "
+                            "shop-staging } }\n",
+                            "prune: *m1\n"}) {
+        const auto errors = errors_of(alias_bomb(use));
+        EXPECT_FALSE(errors.empty()) << use;
+        EXPECT_LT(errors.size(), 40U) << use;  // one per top-level element at most
+    }
+}
+
 TEST(Config_Load, ReportsUnknownTimeZone) {
     expect_one(with_head("freeze:\n  - { from: \"10:00\", to: \"11:00\", tz: Europe/Pariss }\n"), 4,
                39, "unknown time zone");
