@@ -155,7 +155,6 @@ TEST_F(E2E_Replicas, AReplicaKilledUnderLoadLosesNothingItsJobsFinishOnTheOther)
     Simulator sim(dir_ / "sim", testing::seed_linked({kApps[0], kApps[1]}));
     testing::slow_deploys(sim, 300, 1'000'000);  // deploys in flight at the kill
     Daemon a(dir_ / "a", sim, kRules, kScalingo, schema_->url());
-    Daemon b(dir_ / "b", sim, kRules, kScalingo, schema_->url());
 
     // The load balancer: round robin while both live, then only B.
     std::set<std::string> acked;
@@ -167,10 +166,6 @@ TEST_F(E2E_Replicas, AReplicaKilledUnderLoadLosesNothingItsJobsFinishOnTheOther)
             acked.insert(id);
         }
     };
-    for (; i < 10;) {
-        send(i % 2 == 0 ? a : b);
-    }
-    // Wait until A holds a running job, then kill it mid-call.
     const auto a_pid = std::to_string(a.process().pid());
     const auto held_by_a = [&] {
         return schema_->query(
@@ -178,16 +173,23 @@ TEST_F(E2E_Replicas, AReplicaKilledUnderLoadLosesNothingItsJobsFinishOnTheOther)
             "'running' AND lease_owner LIKE '%/" +
             a_pid + "/%'");
     };
-    std::string a_jobs;
-    ASSERT_TRUE(testing::eventually(
-        [&] {
-            a_jobs = held_by_a();
-            return !a_jobs.empty();
-        },
-        20s))
+    // A starts first and is running a job when B joins: B then accepts its share but cannot
+    // run an app's jobs while A runs that app, so A surely holds jobs at the kill (with both
+    // replicas racing from the start, B could win every claim and leave A nothing to lose).
+    for (; i < 8;) {  // 2.4 s of deploys per app: A stays busy past B's start
+        send(a);
+    }
+    ASSERT_TRUE(testing::eventually([&] { return !held_by_a().empty(); }, 20s))
         << "replica A never ran a job";
+    Daemon b(dir_ / "b", sim, kRules, kScalingo, schema_->url());
+    for (; i < 14;) {
+        send(i % 2 == 0 ? a : b);
+    }
     a.kill();
-    for (int k = 0; k < 10; ++k) {
+    // A's leases outlive it: the jobs it held are still `running` under its name.
+    const std::string a_jobs = held_by_a();
+    ASSERT_FALSE(a_jobs.empty()) << "replica A held no job at the kill";
+    while (i < 20) {
         send(b);
     }
     ASSERT_TRUE(b.wait_settled(60s)) << b.process().stderr_text();
