@@ -141,6 +141,69 @@ inline std::filesystem::path shared_set(const char* env_var, const std::filesyst
     return env != nullptr && *env != '\0' ? std::filesystem::path(env) : dflt;
 }
 
+// The files or folders named on the command line (e.g. a crash file libFuzzer wrote).
+inline int replay_args(int argc, char** argv) {
+    std::size_t n = 0;
+    for (int i = 1; i < argc; ++i) {
+        n += replay_path(argv[i]);
+    }
+    std::printf("replayed %zu input(s)\n", n);
+    return n > 0 ? 0 : 1;
+}
+
+// The target's own corpus; false (and a message) when it is empty.
+inline bool replay_own(const char* corpus_dir) {
+    const std::size_t own = replay_path(corpus_dir);
+    if (own == 0) {
+        std::fprintf(stderr, "replay: no inputs in %s\n", corpus_dir);
+        return false;
+    }
+    std::printf("replayed %zu input(s) from %s\n", own, corpus_dir);
+    return true;
+}
+
+// The files directly in `dirs` whose name ends with `suffix`, sorted.
+inline std::vector<std::filesystem::path> files_in(const std::vector<std::filesystem::path>& dirs,
+                                                   std::string_view suffix) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& dir : dirs) {
+        for (const auto& e : std::filesystem::directory_iterator(dir)) {
+            if (e.is_regular_file() && e.path().filename().string().ends_with(suffix)) {
+                out.push_back(e.path());
+            }
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Driver of the targets that read no forge payload (config loader, patterns): their own corpus
+// plus the files of `seed_dirs` ending with `suffix` (files of the repository, e.g. the example
+// configs); `--write-seeds DIR` copies those into DIR.
+inline int replay_files_main(int argc, char** argv, const char* corpus_dir,
+                             const std::vector<std::filesystem::path>& seed_dirs,
+                             std::string_view suffix) {
+    const auto seeds = files_in(seed_dirs, suffix);
+    if (argc == 3 && std::string_view(argv[1]) == "--write-seeds") {
+        std::vector<std::pair<std::string, std::string>> out;
+        for (const auto& f : seeds) {
+            out.emplace_back(f.filename().string(), read_all(f));
+        }
+        return write_seeds(argv[2], out);
+    }
+    if (argc > 1) {
+        return replay_args(argc, argv);
+    }
+    if (!replay_own(corpus_dir)) {
+        return 1;
+    }
+    for (const auto& f : seeds) {
+        run_one(read_all(f));
+    }
+    std::printf("replayed %zu seed file(s)\n", seeds.size());
+    return 0;
+}
+
 inline int replay_main(int argc, char** argv, std::string_view provider, const char* corpus_dir,
                        const char* shared_dir) {
     const std::filesystem::path shared(shared_dir);
@@ -160,19 +223,11 @@ inline int replay_main(int argc, char** argv, std::string_view provider, const c
         return write_seeds(argv[2], seeds);
     }
     if (argc > 1) {
-        std::size_t n = 0;
-        for (int i = 1; i < argc; ++i) {
-            n += replay_path(argv[i]);
-        }
-        std::printf("replayed %zu input(s)\n", n);
-        return n > 0 ? 0 : 1;
+        return replay_args(argc, argv);
     }
-    std::size_t own = replay_path(corpus_dir);
-    if (own == 0) {
-        std::fprintf(stderr, "replay: no inputs in %s\n", corpus_dir);
+    if (!replay_own(corpus_dir)) {
         return 1;
     }
-    std::printf("replayed %zu input(s) from %s\n", own, corpus_dir);
     for (const auto& [env, dflt] : sets) {
         auto dir = shared_set(env, dflt);
         if (!std::filesystem::exists(dir / "index.json")) {
