@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -37,6 +38,43 @@ int decode_status(int status) {
         return 128 + WTERMSIG(status);
     }
     return -1;
+}
+
+// With LINKPILOT_TEST_LOG_ARCHIVE set (scripts/test sets it), every process's output, its
+// arguments, the environment the test gave it and the config it ran with are kept there, so
+// scripts/scan-secrets can check the whole suite's logs for every configured secret (issue 10).
+std::optional<std::filesystem::path> archive_base(const std::filesystem::path& dir) {
+    const char* archive = std::getenv("LINKPILOT_TEST_LOG_ARCHIVE");
+    if (archive == nullptr || *archive == '\0') {
+        return std::nullopt;
+    }
+    return std::filesystem::path(archive) / dir.filename();
+}
+
+void archive_start(const std::filesystem::path& base, const std::vector<std::string>& argv,
+                   const std::map<std::string, std::string>& env) {
+    std::error_code ec;
+    std::filesystem::create_directories(base.parent_path(), ec);
+    std::ofstream args(base.string() + ".args");
+    for (std::size_t i = 0; i < argv.size(); ++i) {
+        args << argv[i] << '\n';
+        if ((argv[i] == "-c" || argv[i] == "--config") && i + 1 < argv.size()) {
+            std::filesystem::copy_file(argv[i + 1], base.string() + ".config",
+                                       std::filesystem::copy_options::overwrite_existing, ec);
+        }
+    }
+    std::ofstream vars(base.string() + ".env");
+    for (const auto& [k, v] : env) {
+        vars << k << '=' << v << '\n';
+    }
+}
+
+void archive_output(const std::filesystem::path& base, const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (const char* stream : {"stdout", "stderr"}) {
+        std::filesystem::copy_file(dir / stream, base.string() + "." + stream,
+                                   std::filesystem::copy_options::overwrite_existing, ec);
+    }
 }
 
 }  // namespace
@@ -84,6 +122,9 @@ Process::Process(const std::string& executable, const std::vector<std::string>& 
     }
     envp.push_back(nullptr);
 
+    if (auto base = archive_base(dir_)) {
+        archive_start(*base, argv_s, env);
+    }
     const std::string out = (dir_ / "stdout").string();
     const std::string err = (dir_ / "stderr").string();
     posix_spawn_file_actions_t fa;
@@ -104,6 +145,9 @@ Process::Process(const std::string& executable, const std::vector<std::string>& 
 Process::~Process() {
     if (pid_ > 0 && !exit_code_) {
         kill();
+    }
+    if (auto base = archive_base(dir_)) {
+        archive_output(*base, dir_);
     }
     // Output files only; keep them when asked, to read a failed test's logs.
     if (std::getenv("LINKPILOT_KEEP_TEST_LOGS") == nullptr) {
