@@ -5,6 +5,7 @@
 // met (the campaign really happened). Figures go to stdout and $LINKPILOT_RELIABILITY_REPORT.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/json.hpp>
@@ -16,6 +17,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/reliability/env.hpp"
 #include "tests/support/e2e/harness.hpp"
@@ -140,6 +142,72 @@ TEST_F(Reliability_Faults, EveryJobEndsDoneOrFailedWithItsReasonAndTheDaemonStay
     }
     std::cout << figures << "\n";
     // NOLINTNEXTLINE(concurrency-mt-unsafe): the prober has stopped
+    if (const char* report = std::getenv("LINKPILOT_RELIABILITY_REPORT")) {
+        std::ofstream(report, std::ios::app) << figures << "\n";
+    }
+}
+
+// The API host out of reach in two ways the simulator cannot play: its name does not resolve
+// (RFC 6761 `.invalid`), and it does not speak TLS (https:// to the simulator's plain HTTP
+// port: the handshake fails). Each job ends `failed` after its attempts with a reason that
+// names the cause, and the daemon stays ready all along.
+TEST_F(Reliability_Faults, AnUnreachableApiHostFailsJobsWithTheReasonAndTheDaemonStaysReady) {
+    Simulator sim(dir_ / "sim", testing::seed_linked({"faults-a"}));
+    const auto sim_port = sim.url().substr(sim.url().rfind(':') + 1);
+    struct Case {
+        const char* name;
+        std::string url;
+        std::string reason;
+    };
+    const std::vector<Case> cases{
+        {"dns", "http://api.linkpilot-test.invalid", "resolving api.linkpilot-test.invalid"},
+        {"tls", "https://127.0.0.1:" + sim_port, "TLS handshake with 127.0.0.1"}};
+    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
+                                         "payloads" / "github-push-main.json");
+    std::string figures = "unreachable_api";
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        Daemon daemon(
+            dir_ / c.name, sim, "rules:\n  - { name: to-a, on: push, deploy: { app: faults-a } }\n",
+            "  api_url: " + c.url + "\n  auth_url: " + c.url +
+                "\n  retry: { max_attempts: 2, initial_backoff: 50ms, max_backoff: 100ms }\n");
+        for (int i = 0; i < 2; ++i) {
+            const auto r = daemon.github("push", push, std::string(c.name) + std::to_string(i));
+            ASSERT_EQ(r.status, 202) << r.body << r.error;
+        }
+        // Probe readiness until both jobs settled, as a load balancer would.
+        int probes = 0;
+        int not_ready = 0;
+        std::vector<store::Job> jobs;
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        for (;;) {
+            const auto r = testing::http_request("127.0.0.1", daemon.port(), "GET", "/readyz");
+            ++probes;
+            not_ready += r.status == 200 ? 0 : 1;
+            jobs = daemon.jobs();
+            if (std::all_of(jobs.begin(), jobs.end(), [](const store::Job& j) {
+                    return j.state == "done" || j.state == "failed";
+                })) {
+                break;
+            }
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.process().stderr_text();
+            std::this_thread::sleep_for(50ms);
+        }
+        ASSERT_EQ(jobs.size(), 2U);
+        for (const auto& j : jobs) {
+            EXPECT_EQ(j.state, "failed") << "job " << j.id;
+            EXPECT_EQ(j.attempts, 2) << "job " << j.id;
+            EXPECT_NE(j.last_error.value_or("").find(c.reason), std::string::npos)
+                << "job " << j.id << ": " << j.last_error.value_or("");
+        }
+        EXPECT_EQ(not_ready, 0) << "the daemon stopped being ready";
+        figures += std::string(" [") + c.name +
+                   "] failed=2/2 not_ready_probes=" + std::to_string(not_ready) + "/" +
+                   std::to_string(probes) + " reason=\"" + jobs.front().last_error.value_or("") +
+                   "\"";
+    }
+    std::cout << figures << "\n";
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): single-threaded test
     if (const char* report = std::getenv("LINKPILOT_RELIABILITY_REPORT")) {
         std::ofstream(report, std::ios::app) << figures << "\n";
     }

@@ -85,12 +85,14 @@ Daemon::Daemon(const std::filesystem::path& dir, const Simulator& sim,
     const std::string state_yaml = postgres_url_.empty()
                                        ? "state: { path: \"" + state().string() + "\" }\n"
                                        : "state: { url: \"" + postgres_url_ + "\", lease: 3s }\n";
+    // An `api_url` in scalingo_extra points the daemon elsewhere (fault tests: no such host).
+    const std::string urls = scalingo_extra.find("api_url:") == std::string::npos
+                                 ? "  api_url: " + sim.url() + "\n  auth_url: " + sim.url() + "\n"
+                                 : std::string();
     std::ofstream(config_) << "version: 1\n"
                            << "server: { listen: \"127.0.0.1:0\" }\n"
                            << state_yaml << "scalingo:\n"
-                           << "  api_url: " << sim.url() << "\n"
-                           << "  auth_url: " << sim.url() << "\n"
-                           << "  token: " << kApiToken << "\n"
+                           << urls << "  token: " << kApiToken << "\n"
                            << scalingo_extra << "providers:\n"
                            << "  github: { secrets: [\"" << kGithubSecret << "\"] }\n"
                            << "  gitlab: { tokens: [\"" << kGitlabToken << "\"] }\n"

@@ -49,7 +49,8 @@ class Simulator {
 class Daemon {
   public:
     // Writes `dir/linkpilot.yaml`: the simulator's URLs, the test secrets, `scalingo_extra`
-    // (YAML lines inside `scalingo:`, indented by two), `rules_yaml` (the `rules:` block)
+    // (YAML lines inside `scalingo:`, indented by two; with an `api_url:` of its own, it replaces
+    // the simulator's URLs), `rules_yaml` (the `rules:` block)
     // and starts `linkpilot serve` on it.
     // `postgres_url`: the state is that PostgreSQL database (state.url, a 3 s lease) instead of
     // `dir/state.db`; several daemons given one URL are replicas.
