@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/store/store.hpp"
@@ -27,5 +29,10 @@ inline TimePoint from_ms(std::int64_t ms) { return TimePoint{std::chrono::millis
 // When a new job may first run: after its debounce (from the delivery's arrival), and not
 // before its not_before.
 [[nodiscard]] TimePoint first_attempt_at(const NewDelivery& delivery, const NewJob& job);
+
+// The apps whose next job a settle tries to claim, in order and once each: the apps of the
+// jobs it settled, then the apps the caller named. Views into the arguments.
+[[nodiscard]] std::vector<std::string_view> apps_to_claim(
+    const std::vector<Transition>& transitions, const std::vector<std::string>& named);
 
 }  // namespace linkpilot::store::detail

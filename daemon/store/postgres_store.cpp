@@ -551,19 +551,7 @@ class PostgresStore final : public Store {
             if (auto t = run(kTakeOver, Params{}.add(now)); !t) {
                 return Unexpected{t.error()};
             }
-            std::vector<std::string_view> apps;
-            auto add = [&apps](std::string_view app) {
-                if (std::find(apps.begin(), apps.end(), app) == apps.end()) {
-                    apps.push_back(app);
-                }
-            };
-            for (const auto& t : transitions) {
-                add(t.app);
-            }
-            for (const auto& app : named) {
-                add(app);
-            }
-            for (const auto app : apps) {
+            for (const auto app : detail::apps_to_claim(transitions, named)) {
                 if (out.claimed.size() >= claim_limit) {
                     break;
                 }

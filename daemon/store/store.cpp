@@ -63,4 +63,21 @@ TimePoint first_attempt_at(const NewDelivery& d, const NewJob& j) {
     return std::max(next, j.not_before);
 }
 
+std::vector<std::string_view> apps_to_claim(const std::vector<Transition>& transitions,
+                                            const std::vector<std::string>& named) {
+    std::vector<std::string_view> apps;
+    auto add = [&apps](std::string_view app) {
+        if (std::find(apps.begin(), apps.end(), app) == apps.end()) {
+            apps.push_back(app);
+        }
+    };
+    for (const auto& t : transitions) {
+        add(t.app);
+    }
+    for (const auto& app : named) {
+        add(app);
+    }
+    return apps;
+}
+
 }  // namespace linkpilot::store::detail
