@@ -109,9 +109,20 @@ Expected<Fault, std::string> parse_fault(const json::value& v) {
     if (*status != 0 && *status < 100) {
         return Unexpected{std::string("status must be an HTTP status")};
     }
-    if (*status == 0 && *delay == 0) {
-        return Unexpected{std::string("a fault needs a status or a delay_ms")};
+    bool reset = false;
+    if (const auto* r = o.if_contains("reset"); r != nullptr && !r->is_null()) {
+        if (!r->is_bool()) {
+            return Unexpected{std::string("reset must be a boolean")};
+        }
+        reset = r->as_bool();
     }
+    if (reset && *status != 0) {
+        return Unexpected{std::string("a reset fault serves the call: it takes no status")};
+    }
+    if (*status == 0 && *delay == 0 && !reset) {
+        return Unexpected{std::string("a fault needs a status, a delay_ms or reset")};
+    }
+    f.reset = reset;
     f.status = static_cast<unsigned>(*status);
     f.delay = std::chrono::milliseconds{*delay};
     f.times = static_cast<unsigned>(*times);

@@ -24,6 +24,9 @@ struct Fault {
     std::chrono::milliseconds delay{0};
     unsigned times = 1;
     std::optional<std::string> body;  // default: a JSON error (plain text for 429)
+    // The call is served (it takes effect) but the connection is reset halfway through the
+    // answer: the client cannot know whether it happened.
+    bool reset = false;
 };
 
 // Glob match where '*' spans anything; every other character is literal.

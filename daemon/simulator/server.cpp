@@ -78,13 +78,20 @@ class Simulator {
         }
     }
 
-    net::awaitable<HttpResponse> respond(const HttpRequest& http_req) {
+    // The answer, and whether a reset fault cuts it halfway.
+    struct Answer {
+        HttpResponse response;
+        bool reset = false;
+    };
+
+    net::awaitable<Answer> respond(const HttpRequest& http_req) {
         const auto started = clock_.steady_now();
         Request req{std::string(http_req.method_string()), std::string(http_req.target()),
                     std::string(http_req[http::field::authorization]), http_req.body()};
         const std::string path = path_of(req.target);
         Deps deps{state_, jwt_, faults_, calls_, clock_, api_token_};
         Response res;
+        bool reset = false;
         if (is_control_path(path)) {
             res = safe_handle(req, deps);
         } else {
@@ -94,6 +101,7 @@ class Simulator {
                 net::steady_timer timer(co_await net::this_coro::executor, fault->delay);
                 co_await timer.async_wait(kUse);
             }
+            reset = fault && fault->reset;
             if (fault && fault->status != 0) {
                 res = fault_response(*fault);
             } else if (limiter_ && !limiter_->allow(rate_key(req, deps), clock_.steady_now())) {
@@ -108,8 +116,8 @@ class Simulator {
         }
         const auto took =
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started);
-        fmt::print(stderr, "simulate-scalingo: {} {} {} {}ms\n", req.method, path, res.status,
-                   took.count());
+        fmt::print(stderr, "simulate-scalingo: {} {} {} {}ms{}\n", req.method, path, res.status,
+                   took.count(), reset ? " (answer cut: simulated reset)" : "");
 
         HttpResponse out{static_cast<http::status>(res.status), http_req.version()};
         out.set(http::field::server, "linkpilot-simulator");
@@ -122,7 +130,7 @@ class Simulator {
         out.body() = std::move(res.body);
         out.keep_alive(http_req.keep_alive());
         out.prepare_payload();
-        co_return out;
+        co_return Answer{std::move(out), reset};
     }
 
   private:
@@ -183,7 +191,20 @@ net::awaitable<void> serve(S& stream, Simulator& sim) {
             }
             co_return;
         }
-        HttpResponse res = co_await sim.respond(parser.get());
+        auto [res, reset] = co_await sim.respond(parser.get());
+        if (reset) {
+            // Half of the answer's bytes, then an RST (linger 0): a connection reset mid-answer.
+            std::ostringstream whole;
+            whole << res;
+            const std::string bytes = whole.str();
+            beast::get_lowest_layer(stream).expires_after(kIoTimeout);
+            co_await net::async_write(stream, net::buffer(bytes.data(), bytes.size() / 2), kUse);
+            auto& socket = beast::get_lowest_layer(stream).socket();
+            boost::system::error_code ec;
+            socket.set_option(net::socket_base::linger(true, 0), ec);
+            socket.close(ec);
+            co_return;
+        }
         const bool keep_alive = res.keep_alive();
         beast::get_lowest_layer(stream).expires_after(kIoTimeout);
         auto [wec, wn] = co_await http::async_write(stream, res, kUse);

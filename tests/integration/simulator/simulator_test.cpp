@@ -270,6 +270,31 @@ TEST(Simulator_Integration, FaultsFailTwiceThenSucceed) {
     EXPECT_EQ(sim.call("POST", target, R"({"branch":"main"})").status, 200);
 }
 
+TEST(Simulator_Integration, ResetFaultServesTheCallThenCutsTheAnswer) {
+    Simulator sim;
+    sim.login();
+    sim.create_linked("shop-staging");
+    ASSERT_EQ(
+        sim.call("POST", "/_sim/faults", R"({"path":"/v1/apps/*/manual_deploy","reset":true})")
+            .status,
+        201);
+    EXPECT_EQ(
+        sim.call("POST", "/_sim/faults", R"({"path":"/v1","reset":true,"status":500})").status,
+        422);
+    const std::string target = "/v1/apps/shop-staging/scm_repo_link/manual_deploy";
+    const auto cut = sim.call("POST", target, R"({"branch":"main"})");
+    EXPECT_EQ(cut.status, 0) << "the client got no whole answer";
+    EXPECT_FALSE(cut.error.empty());
+    EXPECT_EQ(sim.call("POST", target, R"({"branch":"main"})").status, 200);
+    // Both calls took effect: the log shows two served deploys.
+    int served = 0;
+    const auto calls = body_of(sim.call("GET", "/_sim/calls"));
+    for (const auto& c : calls.as_array()) {
+        served += c.at("path").as_string() == target && c.at("status").as_int64() == 200 ? 1 : 0;
+    }
+    EXPECT_EQ(served, 2);
+}
+
 TEST(Simulator_Integration, Fault429CarriesRetryAfter) {
     Simulator sim;
     sim.login();
