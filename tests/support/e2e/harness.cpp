@@ -15,18 +15,44 @@ namespace linkpilot::testing {
 
 namespace json = boost::json;
 
-Simulator::Simulator(const std::filesystem::path& dir, const json::value& seed) {
+Simulator::Simulator(const std::filesystem::path& dir, const json::value& seed, bool persistent)
+    : dir_(dir), persistent_(persistent) {
     std::filesystem::create_directories(dir);
-    const auto seed_file = dir / "seed.json";
-    std::ofstream(seed_file) << json::serialize(seed);
-    process_ = std::make_unique<Process>(
-        LINKPILOT_BINARY,
-        std::vector<std::string>{"simulate-scalingo", "--listen", "127.0.0.1:0", "--token",
-                                 std::string(kApiToken), "--seed", seed_file.string()});
+    std::ofstream(dir / "seed.json") << json::serialize(seed);
+    start("127.0.0.1:0");
+}
+
+void Simulator::start(const std::string& listen) {
+    std::vector<std::string> args{"simulate-scalingo",
+                                  "--listen",
+                                  listen,
+                                  "--token",
+                                  std::string(kApiToken),
+                                  "--seed",
+                                  (dir_ / "seed.json").string()};
+    if (persistent_) {
+        args.insert(args.end(), {"--state", (dir_ / "state.json").string()});
+    }
+    process_ = std::make_unique<Process>(LINKPILOT_BINARY, args);
     port_ = process_->listening_port();
     if (port_ == 0) {
         throw std::runtime_error("simulator did not start: " + process_->stderr_text());
     }
+}
+
+void Simulator::restart() {
+    if (!persistent_) {
+        throw std::logic_error("Simulator::restart needs a persistent simulator");
+    }
+    process_->kill();
+    start("127.0.0.1:" + std::to_string(port_));
+}
+
+std::size_t Simulator::deployments(const std::string& app) const {
+    const auto s = state();
+    const auto* deps = s.if_contains("deployments");
+    const auto* list = deps != nullptr ? deps->as_object().if_contains(app) : nullptr;
+    return list != nullptr && list->is_array() ? list->as_array().size() : 0;
 }
 
 std::string Simulator::url() const { return "http://127.0.0.1:" + std::to_string(port_); }

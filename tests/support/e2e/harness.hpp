@@ -26,8 +26,16 @@ inline constexpr std::string_view kGitlabToken = "e2e-gitlab-token";
 
 class Simulator {
   public:
-    // `seed` is the --seed document (see daemon/simulator/README.md).
-    Simulator(const std::filesystem::path& dir, const boost::json::value& seed);
+    // `seed` is the --seed document (see daemon/simulator/README.md). `persistent`: the state
+    // is kept in dir/state.json (--state), so restart() resumes it.
+    Simulator(const std::filesystem::path& dir, const boost::json::value& seed,
+              bool persistent = false);
+
+    // SIGKILL, then the simulator again on the same port and state file (needs `persistent`).
+    // Queued faults and the call log do not survive; the deployments in the state do.
+    void restart();
+    // Deployments the simulator made for `app` (from its state, so across restarts).
+    [[nodiscard]] std::size_t deployments(const std::string& app) const;
 
     [[nodiscard]] std::string url() const;
     [[nodiscard]] unsigned short port() const { return port_; }
@@ -42,6 +50,10 @@ class Simulator {
     Process& process() { return *process_; }
 
   private:
+    void start(const std::string& listen);
+
+    std::filesystem::path dir_;
+    bool persistent_ = false;
     std::unique_ptr<Process> process_;
     unsigned short port_ = 0;
 };
