@@ -14,26 +14,10 @@ namespace {
 
 namespace json = boost::json;
 using testing::Daemon;
+using testing::deploys_by_app;
 using testing::seed_linked;
 using testing::Simulator;
 using testing::slow_deploys;
-
-struct Interval {
-    std::int64_t start;
-    std::int64_t end;
-};
-
-std::map<std::string, std::vector<Interval>> deploys_by_app(const Simulator& sim) {
-    std::map<std::string, std::vector<Interval>> out;
-    for (const auto& c : sim.api_calls()) {
-        if (!c.at("path").as_string().ends_with("/manual_deploy")) {
-            continue;
-        }
-        out[std::string(c.at("app").as_string())].push_back(
-            {c.at("started_at_ms").as_int64(), c.at("finished_at_ms").as_int64()});
-    }
-    return out;
-}
 
 class E2E_Jobs : public ::testing::Test {
   protected:
@@ -61,14 +45,7 @@ TEST_F(E2E_Jobs, OneCallInFlightPerAppWhileTwoAppsProgressInParallel) {
     auto by_app = deploys_by_app(sim);
     ASSERT_EQ(by_app["shop-a"].size(), static_cast<std::size_t>(kDeliveries));
     ASSERT_EQ(by_app["shop-b"].size(), static_cast<std::size_t>(kDeliveries));
-    for (auto& [app, calls] : by_app) {
-        std::sort(calls.begin(), calls.end(),
-                  [](const Interval& x, const Interval& y) { return x.start < y.start; });
-        for (std::size_t i = 1; i < calls.size(); ++i) {
-            EXPECT_GE(calls[i].start, calls[i - 1].end)
-                << app << ": call " << i << " started before call " << i - 1 << " ended";
-        }
-    }
+    testing::expect_serial_per_app(by_app);
     // In parallel: some call of shop-a overlaps some call of shop-b.
     bool overlap = false;
     for (const auto& a : by_app["shop-a"]) {

@@ -28,6 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::Daemon;
+using testing::deploys_by_app;
+using testing::expect_serial_per_app;
 using testing::Simulator;
 
 constexpr std::array<const char*, 2> kApps{"replica-a", "replica-b"};
@@ -38,35 +40,6 @@ constexpr const char* kRules = R"(rules:
 constexpr const char* kScalingo =
     "  rate_limit: 1000/s\n"
     "  retry: { max_attempts: 8, initial_backoff: 50ms, max_backoff: 200ms }\n";
-
-struct Interval {
-    std::int64_t start;
-    std::int64_t end;
-};
-
-std::map<std::string, std::vector<Interval>> deploys_by_app(const Simulator& sim) {
-    std::map<std::string, std::vector<Interval>> out;
-    for (const auto& c : sim.api_calls()) {
-        if (!c.at("path").as_string().ends_with("/manual_deploy")) {
-            continue;
-        }
-        out[std::string(c.at("app").as_string())].push_back(
-            {c.at("started_at_ms").as_int64(), c.at("finished_at_ms").as_int64()});
-    }
-    return out;
-}
-
-// Never two calls in flight for one app, whichever replica made them.
-void expect_serial_per_app(std::map<std::string, std::vector<Interval>> by_app) {
-    for (auto& [app, calls] : by_app) {
-        std::sort(calls.begin(), calls.end(),
-                  [](const Interval& x, const Interval& y) { return x.start < y.start; });
-        for (std::size_t i = 1; i < calls.size(); ++i) {
-            EXPECT_GE(calls[i].start, calls[i - 1].end)
-                << app << ": call " << i << " started before call " << i - 1 << " ended";
-        }
-    }
-}
 
 // "3,7,9" -> 3
 int count_ids(const std::string& csv) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -202,6 +203,29 @@ json::value seed_linked(std::initializer_list<const char*> names) {
 void slow_deploys(const Simulator& sim, int ms, int times) {
     sim.fault(json::object{
         {"path", "/v1/apps/*/scm_repo_link/manual_deploy"}, {"delay_ms", ms}, {"times", times}});
+}
+
+std::map<std::string, std::vector<CallInterval>> deploys_by_app(const Simulator& sim) {
+    std::map<std::string, std::vector<CallInterval>> out;
+    for (const auto& c : sim.api_calls()) {
+        if (!c.at("path").as_string().ends_with("/manual_deploy")) {
+            continue;
+        }
+        out[std::string(c.at("app").as_string())].push_back(
+            {c.at("started_at_ms").as_int64(), c.at("finished_at_ms").as_int64()});
+    }
+    return out;
+}
+
+void expect_serial_per_app(std::map<std::string, std::vector<CallInterval>> by_app) {
+    for (auto& [app, calls] : by_app) {
+        std::sort(calls.begin(), calls.end(),
+                  [](const CallInterval& x, const CallInterval& y) { return x.start < y.start; });
+        for (std::size_t i = 1; i < calls.size(); ++i) {
+            EXPECT_GE(calls[i].start, calls[i - 1].end)
+                << app << ": call " << i << " started before call " << i - 1 << " ended";
+        }
+    }
 }
 
 }  // namespace linkpilot::testing

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -104,6 +105,16 @@ boost::json::value seed_linked(std::initializer_list<const char*> names);
 
 // Slows the next `times` manual_deploy calls by `ms` each (they then proceed normally).
 void slow_deploys(const Simulator& sim, int ms, int times);
+
+// One manual_deploy call as the simulator logged it (Unix ms).
+struct CallInterval {
+    std::int64_t start;
+    std::int64_t end;
+};
+// The manual_deploy calls of the simulator's call log, by app, in arrival order.
+std::map<std::string, std::vector<CallInterval>> deploys_by_app(const Simulator& sim);
+// Fails the test where two calls for one app were in flight at once (per-app serialisation).
+void expect_serial_per_app(std::map<std::string, std::vector<CallInterval>> by_app);
 
 // A fixture file's text, and the same document with one field replaced (for the rare case a
 // test needs a variant the fixture set lacks, e.g. a failed CI run): `pointer` is a JSON
