@@ -56,6 +56,13 @@ struct Retry {
     Duration max_backoff = std::chrono::minutes(5);
 };
 
+// Time limits of one Scalingo call (not in SPEC: `scalingo.timeout`, README).
+struct CallTimeouts {
+    Duration connect = std::chrono::seconds(10);  // DNS, TCP, proxy, TLS handshake
+    Duration read = std::chrono::seconds(30);     // each write and read
+    Duration total = std::chrono::seconds(60);    // the whole call
+};
+
 struct Scalingo {
     std::string api_url = "https://api.osc-fr1.scalingo.com";
     std::string auth_url = "https://auth.scalingo.com";
@@ -63,6 +70,7 @@ struct Scalingo {
     bool dry_run = false;
     RateLimit rate_limit;
     Retry retry;
+    CallTimeouts timeout;
     std::optional<std::filesystem::path> ca_file;
 };
 

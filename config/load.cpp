@@ -536,7 +536,7 @@ class Parser {
     void parse_scalingo(const YAML::Node& n, Scalingo& out) {
         if (!check_map(n, "scalingo",
                        {"api_url", "auth_url", "token", "token_file", "dry_run", "rate_limit",
-                        "retry", "ca_file"})) {
+                        "retry", "timeout", "ca_file"})) {
             return;
         }
         for (auto [key, field] :
@@ -606,6 +606,21 @@ class Parser {
                               "scalingo.retry.max_backoff: must not be below initial_backoff");
                     }
                 }
+            }
+        }
+        if (const auto t = n["timeout"];
+            t && check_map(t, "scalingo.timeout", {"connect", "read", "total"})) {
+            for (auto [key, field] :
+                 {std::pair{"connect", &out.timeout.connect}, std::pair{"read", &out.timeout.read},
+                  std::pair{"total", &out.timeout.total}}) {
+                if (const auto v = t[key]) {
+                    if (auto d = duration(v, std::string("scalingo.timeout.") + key)) {
+                        *field = *d;
+                    }
+                }
+            }
+            if (out.timeout.total < out.timeout.read) {
+                error(t.Mark(), "scalingo.timeout.total: must not be below read");
             }
         }
         if (const auto c = n["ca_file"]) {

@@ -371,6 +371,7 @@ Expected<std::unique_ptr<Client>, std::string> make_client(const config::Scaling
     options.endpoint = Endpoint{config.api_url, config.auth_url};
     options.token = config.token;
     options.ca_file = config.ca_file;
+    options.timeouts = Timeouts{config.timeout.connect, config.timeout.read, config.timeout.total};
     options.rate_limit = config.rate_limit;
     options.dry_run = config.dry_run;
     auto proxy = proxy_from_environment([](const char* name) { return std::getenv(name); });

@@ -1,6 +1,7 @@
 // Issue 10, fault campaign: the simulator answers a seeded random mix of Scalingo failures
-// (429 with and without Retry-After, 500, 503, slow answers, connections reset halfway through
-// the answer of a call that took effect) while deliveries queue deploys for three apps. Every job
+// (429 with and without Retry-After, 500, 503, slow answers, answers slower than the daemon's
+// read timeout, connections reset halfway through the answer of a call that took effect) while
+// deliveries queue deploys for three apps. Every job
 // must end `done` or `failed` with its reason (none stuck `running` or `pending`), the daemon must
 // stay ready throughout, and every injected fault must have been met (the campaign really
 // happened). Figures go to stdout and $LINKPILOT_RELIABILITY_REPORT.
@@ -55,13 +56,15 @@ TEST_F(Reliability_Faults, EveryJobEndsDoneOrFailedWithItsReasonAndTheDaemonStay
         const char* name;
         json::object spec;
     };
-    const std::array<Kind, 6> kinds{{
+    const std::array<Kind, 7> kinds{{
         {"429 Retry-After: 1", {{"status", 429}, {"retry_after", 1}}},
         {"429 without Retry-After", {{"status", 429}}},
         {"500", {{"status", 500}}},
         {"503", {{"status", 503}}},
         {"slow (300 ms) then OK", {{"delay_ms", 300}}},
         {"reset mid-answer", {{"reset", true}}},
+        // Past the daemon's read timeout (1 s below): it gives up; the call still takes effect.
+        {"slow (1.5 s) past the read timeout", {{"delay_ms", 1500}}},
     }};
     std::map<std::string, int> injected;
     std::uniform_int_distribution<std::size_t> pick(0, kinds.size() - 1);
@@ -78,7 +81,8 @@ TEST_F(Reliability_Faults, EveryJobEndsDoneOrFailedWithItsReasonAndTheDaemonStay
   - { name: to-c, on: push, deploy: { app: faults-c } }
 )",
                   "  rate_limit: 1000/s\n"
-                  "  retry: { max_attempts: 6, initial_backoff: 50ms, max_backoff: 400ms }\n");
+                  "  retry: { max_attempts: 6, initial_backoff: 50ms, max_backoff: 400ms }\n"
+                  "  timeout: { read: 1s }\n");
 
     // Readiness probed all along, as a load balancer would.
     std::atomic<bool> stop{false};
@@ -132,9 +136,11 @@ TEST_F(Reliability_Faults, EveryJobEndsDoneOrFailedWithItsReasonAndTheDaemonStay
     EXPECT_EQ(by_status[429], forced_429);
     EXPECT_EQ(by_status[500], injected["500"]);
     EXPECT_EQ(by_status[503], injected["503"]);
-    // One successful deploy per done job, plus the deploys whose answer a reset cut (they
-    // took effect; the job did not know and tried again: at-least-once).
-    EXPECT_EQ(by_status[200], done + injected["reset mid-answer"]);
+    // One successful deploy per done job, plus the deploys whose answer was cut by a reset or
+    // came after the daemon stopped waiting (they took effect; the job did not know and tried
+    // again: at-least-once).
+    EXPECT_EQ(by_status[200],
+              done + injected["reset mid-answer"] + injected["slow (1.5 s) past the read timeout"]);
 
     std::string figures = "fault_campaign seed=" + std::to_string(seed) +
                           " jobs=" + std::to_string(deliveries * 3) +

@@ -131,6 +131,26 @@ TEST(Config_Load, ReportsLeaseWithoutPostgresOrTooShort) {
     expect_one(with_head("state:\n  url: postgresql://db/lp\n  lease: 2s\n"), 5, 10, "at least 3s");
 }
 
+TEST(Config_Load, ReadsScalingoCallTimeoutsWithDefaults) {
+    auto r = load_string(
+        "version: 1\nscalingo:\n  dry_run: true\n  timeout: { connect: 2s, read: 500ms }\n",
+        "t.yaml", fake_env());
+    ASSERT_TRUE(r.has_value()) << r.error().front().to_string();
+    EXPECT_EQ(r->scalingo.timeout.connect, std::chrono::seconds(2));
+    EXPECT_EQ(r->scalingo.timeout.read, std::chrono::milliseconds(500));
+    EXPECT_EQ(r->scalingo.timeout.total, std::chrono::seconds(60));
+    auto d = load_string(std::string(kHead), "t.yaml", fake_env());
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->scalingo.timeout.read, std::chrono::seconds(30));
+}
+
+TEST(Config_Load, ReportsACallDeadlineShorterThanOneRead) {
+    expect_one("version: 1\nscalingo:\n  dry_run: true\n  timeout: { read: 90s }\n", 4, 12,
+               "scalingo.timeout.total: must not be below read");
+    expect_one("version: 1\nscalingo:\n  dry_run: true\n  timeout: { read: 0s }\n", 4, 20,
+               "scalingo.timeout.read: must be more than zero");
+}
+
 TEST(Config_Load, ReportsInvalidRegexPattern) {
     expect_one(with_head("rules:\n  - name: r\n    on: push\n    if: { branch: \"re:[a-\" }\n"
                          "    deploy: { app: webshop }\n"),
