@@ -102,8 +102,6 @@ class TestPki {
         if (!code || *code != 0) {
             error_ = "openssl " + args.front() + " failed: " + openssl.stderr_text();
         }
-        std::error_code ec;
-        std::filesystem::remove_all(openssl.dir(), ec);
     }
 
     std::filesystem::path dir_;

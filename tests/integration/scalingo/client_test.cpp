@@ -148,10 +148,7 @@ class Simulator {
                                      leaf.cert.string(), "--tls-key", leaf.key.string()});
         port_ = process_->listening_port();
     }
-    ~Simulator() {
-        std::error_code ec;
-        std::filesystem::remove_all(process_->dir(), ec);
-    }
+    // Process removes its output folder itself (after archiving it for scripts/scan-secrets).
     Simulator(const Simulator&) = delete;
     Simulator& operator=(const Simulator&) = delete;
 
