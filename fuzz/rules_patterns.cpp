@@ -20,6 +20,7 @@
 #include "daemon/events/event.hpp"
 #include "rules/pattern.hpp"
 #include "rules/template.hpp"
+#include "tests/support/glob_reference.hpp"
 
 namespace {
 
@@ -98,7 +99,8 @@ void check_pattern(std::string_view source, PatternSyntax syntax,
         RE2::Options options;
         options.set_log_errors(false);
         options.set_max_mem(8 << 20);
-        reference = std::make_unique<RE2>(linkpilot::rules::glob_to_regex(body, syntax), options);
+        reference =
+            std::make_unique<RE2>(linkpilot::testing::glob_reference_regex(body, syntax), options);
         if (!reference->ok()) {
             reference.reset();
         }

@@ -94,10 +94,8 @@ Tokenised tokenise(std::string_view glob, PatternSyntax syntax) {
     return t;
 }
 
-}  // namespace
-
-// The previous implementation, kept for globs longer than the matcher's 63 tokens (and as the
-// fuzz target's reference): an anchored RE2 expression with the same meaning.
+// The previous implementation, kept for globs longer than the matcher's 63 tokens: an anchored
+// RE2 expression with the same meaning.
 std::string glob_to_regex(std::string_view glob, PatternSyntax syntax) {
     std::string out = "(?s)";  // `.` matches newlines: commit messages span lines
     const auto t = tokenise(glob, syntax);
@@ -127,8 +125,6 @@ std::string glob_to_regex(std::string_view glob, PatternSyntax syntax) {
     }
     return out;
 }
-
-namespace {
 
 Expected<std::shared_ptr<const RE2>, std::string> compile_re2(const std::string& expr,
                                                               std::string_view shown) {

@@ -67,10 +67,6 @@ class Pattern {
     bool search_ = false;  // `re:` searches; globs match the whole value
 };
 
-// The glob `glob` (no `!`, no `re:`) as an RE2 expression with the same meaning, to match the
-// whole value. Long globs run on it; fuzz/rules_patterns.cpp checks the matcher against it.
-std::string glob_to_regex(std::string_view glob, PatternSyntax syntax);
-
 // A list of patterns: "any of the includes, and none of the excludes". A list of only
 // negated patterns means "none of these". Used by every string condition and `repos`.
 class PatternList {

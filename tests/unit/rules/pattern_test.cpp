@@ -6,6 +6,8 @@
 #include <random>
 #include <string>
 
+#include "tests/support/glob_reference.hpp"
+
 namespace linkpilot::rules {
 namespace {
 
@@ -156,37 +158,8 @@ TEST(Rules_Pattern, ManyStarsDoNotBacktrack) {
     EXPECT_FALSE(list({glob.c_str()}, PatternSyntax::path).matches(std::string(100000, 'a')));
 }
 
-// The matcher against RE2 running the glob's regular-expression translation (the engine's
-// previous implementation), on random globs and values over a small alphabet.
-std::string reference_regex(std::string_view glob, PatternSyntax syntax) {
-    std::string out = "(?s)";
-    for (std::size_t i = 0; i < glob.size(); ++i) {
-        const char c = glob[i];
-        if (c == '*') {
-            const bool dbl = i + 1 < glob.size() && glob[i + 1] == '*';
-            if (syntax == PatternSyntax::path && dbl) {
-                ++i;
-                if (i + 1 < glob.size() && glob[i + 1] == '/') {
-                    ++i;
-                    out += "(?:.*/)?";
-                } else {
-                    out += ".*";
-                }
-            } else if (syntax == PatternSyntax::path) {
-                out += "[^/]*";
-            } else {
-                i += dbl ? 1 : 0;
-                out += ".*";
-            }
-        } else if (c == '?') {
-            out += syntax == PatternSyntax::path ? "[^/]" : ".";
-        } else {
-            out += RE2::QuoteMeta(std::string_view(&glob[i], 1));
-        }
-    }
-    return out;
-}
-
+// The matcher against RE2 running the glob's regular-expression translation
+// (tests/support/glob_reference.hpp), on random globs and values over a small alphabet.
 TEST(Rules_Pattern, GlobMatcherAgreesWithRe2Translation) {
     std::mt19937 rng(20261126);  // fixed seed: the same cases on every run
     const std::vector<std::string> glob_parts = {"a", "b", "/", "*", "**", "?", "\xc3\xa9", "**/"};
@@ -205,7 +178,7 @@ TEST(Rules_Pattern, GlobMatcherAgreesWithRe2Translation) {
         for (auto syntax : {PatternSyntax::text, PatternSyntax::path}) {
             auto p = Pattern::compile(glob, syntax);
             ASSERT_TRUE(p.has_value()) << glob;
-            RE2 re(reference_regex(glob, syntax));
+            RE2 re(linkpilot::testing::glob_reference_regex(glob, syntax));
             ASSERT_TRUE(re.ok()) << glob;
             for (int v = 0; v < 40; ++v) {
                 const std::string value = v == 0 ? std::string() : pick(value_parts, 8);
