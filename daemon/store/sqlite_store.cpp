@@ -2,9 +2,11 @@
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -185,11 +187,62 @@ StoreError::Kind kind_of(int rc) {
     }
 }
 
+// The errno of the last failed read, write or sync on the WAL (or rollback journal), else on the
+// database file. sqlite3_system_errno() alone misses these: SQLite records it only for some
+// error paths, and a failed WAL write during COMMIT leaves it 0.
+int file_errno(sqlite3* db) {
+    int err = 0;
+    sqlite3_file* journal = nullptr;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal) == SQLITE_OK &&
+        journal != nullptr && journal->pMethods != nullptr) {
+        journal->pMethods->xFileControl(journal, SQLITE_FCNTL_LAST_ERRNO, &err);
+    }
+    if (err == 0) {
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &err);
+    }
+    return err;
+}
+
+// The operating system's reason behind a failed file operation, which SQLite's own message
+// ("disk I/O error", "unable to open database file") leaves out: a read-only file system and a
+// full disk need different fixes. 0 when `rc` is not a file error or the reason is unknown.
+int system_errno(sqlite3* db, int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+        case SQLITE_FULL:
+        case SQLITE_READONLY:
+            if (db == nullptr) {
+                return 0;
+            }
+            if (const int err = sqlite3_system_errno(db); err != 0) {
+                return err;
+            }
+            return file_errno(db);
+        default:
+            return 0;
+    }
+}
+
+// `message` with the operating system's reason added, classified by both.
+Unexpected<StoreError> with_reason(sqlite3* db, int rc, std::string message) {
+    auto kind = kind_of(rc);
+    if (const int os = system_errno(db, rc); os != 0) {
+        message += " (" + std::generic_category().message(os) + ")";
+        if (os == EROFS) {
+            kind = StoreError::Kind::readonly;
+        } else if (os == ENOSPC || os == EDQUOT || os == EFBIG) {
+            kind = StoreError::Kind::full;
+        }
+    }
+    return Unexpected{StoreError{kind, std::move(message)}};
+}
+
 Unexpected<StoreError> sqlite_error(sqlite3* db, int rc, std::string_view what) {
     std::string message{what};
     message += ": ";
     message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    return Unexpected{StoreError{kind_of(rc), std::move(message)}};
+    return with_reason(db, rc, std::move(message));
 }
 
 Unexpected<StoreError> error(StoreError::Kind kind, std::string message) {
@@ -721,7 +774,7 @@ class SqliteStore final : public Store {
         if (rc != SQLITE_OK) {
             std::string text = msg != nullptr ? msg : sqlite3_errstr(rc);
             sqlite3_free(msg);
-            return Unexpected{StoreError{kind_of(sqlite3_extended_errcode(db_.get())), text}};
+            return with_reason(db_.get(), sqlite3_extended_errcode(db_.get()), std::move(text));
         }
         return Ok{};
     }
@@ -1005,6 +1058,19 @@ Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options) {
                                                                      : StoreError::Kind::io;
             return error(kind,
                          "creating " + options.path.parent_path().string() + ": " + ec.message());
+        }
+    }
+    if (!options.read_only) {
+        // SQLite creates its -wal and -shm files beside the database, so the directory must be
+        // writable, not only the file. SQLite would fall back to a read-only open and then fail
+        // with "unable to open database file" and a misleading errno (ENOENT); say the reason.
+        const auto dir = options.path.has_parent_path() ? options.path.parent_path()
+                                                        : std::filesystem::path(".");
+        if (::access(dir.c_str(), W_OK) != 0) {
+            const int os = errno;
+            return error(os == EROFS ? StoreError::Kind::readonly : StoreError::Kind::io,
+                         "opening " + options.path.string() + ": its directory " + dir.string() +
+                             " is not writable (" + std::generic_category().message(os) + ")");
         }
     }
     const int flags =
