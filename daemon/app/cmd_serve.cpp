@@ -91,6 +91,7 @@ int run_serve(const ServeOptions& o) {
     server.on_metrics([&](std::string& out) -> net::awaitable<void> {
         executor.metrics().render_prometheus(out);
         prune_metrics.render_prometheus(out);
+        store::render_prometheus(committer.stats(), out);
         auto stats_op = committer.run([](store::Store& s) { return s.stats(); });
         auto stats = co_await std::move(stats_op);
         if (stats) {

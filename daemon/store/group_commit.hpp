@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -57,6 +58,11 @@ struct GroupCommitStats {
     std::array<std::uint64_t, kCommitSecondsBounds.size() + 1> commit_seconds_buckets{};
     double commit_seconds_sum = 0;
 };
+
+// Appends `s` in Prometheus text format: linkpilot_store_commit_seconds (the time of one
+// delivery batch's transaction, fsync included) and linkpilot_store_batch_size (deliveries per
+// transaction) histograms.
+void render_prometheus(const GroupCommitStats& s, std::string& out);
 
 class GroupCommitter {
   public:

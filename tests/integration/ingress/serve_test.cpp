@@ -335,6 +335,12 @@ TEST_F(Ingress_Errors, HealthReadyAndMetrics) {
         std::string::npos)
         << m.body;
     EXPECT_NE(m.body.find("linkpilot_http_request_seconds_bucket"), std::string::npos);
+    // The delivery's commit: one batch of one, timed.
+    EXPECT_NE(m.body.find("linkpilot_store_commit_seconds_count 1\n"), std::string::npos) << m.body;
+    EXPECT_NE(m.body.find("linkpilot_store_commit_seconds_bucket{le=\"+Inf\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(m.body.find("linkpilot_store_batch_size_bucket{le=\"1\"} 1\n"), std::string::npos);
+    EXPECT_NE(m.body.find("linkpilot_store_batch_size_sum 1\n"), std::string::npos);
 }
 
 TEST_F(Ingress_Errors, SigtermDrainsAndExitsZero) {
