@@ -213,7 +213,12 @@ awaitable<std::size_t> Executor::settle(bool claim) {
     in_flight_ -= writes.size();
     if (limit > 0 && scope == store::ClaimScope::all) {
         next_wakeup_ = settled->next_wakeup;
-        backlog_ = settled->claimed.size() >= limit;
+        // Runnable heads left unclaimed (the scan ran out of slots): they go first, in
+        // acceptance order, so the next settles scan again. Filling every slot is not enough
+        // to say so: with as many busy apps as slots, each scan claims exactly the freed apps'
+        // next jobs, and scanning all pending jobs after every outcome would cost far more
+        // than the lookups of those apps (bench/dispatch).
+        backlog_ = settled->next_wakeup && *settled->next_wakeup <= now;
     } else if (settled->next_wakeup && (!next_wakeup_ || *settled->next_wakeup < *next_wakeup_)) {
         next_wakeup_ = settled->next_wakeup;  // a freed app's head backing off or deferred
     }

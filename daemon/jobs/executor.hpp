@@ -152,7 +152,7 @@ class Executor {
     bool store_failed_ = false;  // the last settle got a store error: retry after idle_poll
     // The next settle claims from all apps (ClaimScope::all) rather than only the apps whose
     // jobs it settles: set when new jobs may have arrived or come due (notify(), a timer, a
-    // reload), and `backlog_` while the last scan filled every free slot (other apps may be
+    // reload), and `backlog_` while the last scan left runnable jobs unclaimed (other apps are
     // waiting for one: they go first, in acceptance order, so no app is starved).
     bool scan_needed_ = true;
     bool backlog_ = false;

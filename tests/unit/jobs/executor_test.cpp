@@ -19,6 +19,7 @@
 #include "daemon/store/group_commit.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/support/coroutines.hpp"
+#include "tests/support/counting_store.hpp"
 #include "tests/support/fake_api.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/store_builders.hpp"
@@ -44,7 +45,8 @@ class ExecutorTest : public ::testing::Test {
             ADD_FAILURE() << s.error().message;
             return;
         }
-        committer_ = std::make_unique<store::GroupCommitter>(std::move(*s), clock_);
+        committer_ = std::make_unique<store::GroupCommitter>(
+            std::make_unique<testing::CountingStore>(std::move(*s), counts_), clock_);
         options_.max_concurrency = 4;
         options_.retry = scalingo::RetryPolicy{5, seconds(1), seconds(60)};
         options_.seed = 42;
@@ -118,6 +120,8 @@ class ExecutorTest : public ::testing::Test {
     }
 
     store::TempDir dir_;
+    std::shared_ptr<testing::CountingStore::Counts> counts_ =
+        std::make_shared<testing::CountingStore::Counts>();
     testing::FakeClock clock_{utc("2026-01-07T10:00:00Z")};  // a Wednesday
     std::unique_ptr<store::GroupCommitter> committer_;
     testing::FakeApi api_;
@@ -481,6 +485,30 @@ TEST_F(ExecutorTest, RunLoopGivesAFreedSlotToTheOldestWaitingJobOfAnyApp) {
     EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "app-a", "a1"},
                                                  {"manual_deploy", "app-b", "b1"},
                                                  {"manual_deploy", "app-a", "a2"}}));
+    executor().stop();
+    run_until([&] { return finished; });
+}
+
+TEST_F(ExecutorTest, RunLoopWithEveryAppBusyClaimsFreedAppsWithoutScanningTheQueue) {
+    // As many apps as slots, each with a queue: a finished job frees exactly its app, whose
+    // next job is claimed by name. Only the first settle scans every pending job (bench/dispatch:
+    // a scan after every outcome cost more than the calls themselves with 10,000 queued).
+    options_.max_concurrency = 2;
+    options_.idle_poll = std::chrono::hours(1);
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 4; ++i) {
+        ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
+        ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
+    }
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    run_until([&] { return job(ids.back()).state == "done"; });
+    for (const auto id : ids) {
+        EXPECT_EQ(job(id).state, "done") << "job " << id;
+    }
+    EXPECT_EQ(api_.count("manual_deploy"), 8U);
+    EXPECT_EQ(counts_->settles_scanning_all.load(), 1);
+    EXPECT_GE(counts_->settles_by_app.load(), 3);  // at least one per chained job of each app
     executor().stop();
     run_until([&] { return finished; });
 }
