@@ -315,6 +315,8 @@ class Query {
         return *this;
     }
 
+    int step_raw() { return sqlite3_step(stmt_); }
+
     // true: a row is available; false: done.
     Result<bool> step() {
         const int rc = sqlite3_step(stmt_);
@@ -408,7 +410,7 @@ class SqliteStore final : public Store {
 
     Result<AcceptResult> accept(const NewDelivery& delivery,
                                 const std::vector<NewJob>& jobs) override {
-        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+        if (auto r = command("BEGIN IMMEDIATE"); !r) {
             return Unexpected{r.error()};
         }
         auto result = accept_one(delivery, jobs);
@@ -416,7 +418,7 @@ class SqliteStore final : public Store {
             rollback();
             return result;
         }
-        if (auto r = exec("COMMIT"); !r) {
+        if (auto r = command("COMMIT"); !r) {
             rollback();
             return Unexpected{r.error()};
         }
@@ -430,14 +432,14 @@ class SqliteStore final : public Store {
         if (items.empty()) {
             return {};
         }
-        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+        if (auto r = command("BEGIN IMMEDIATE"); !r) {
             return all_failed(r.error());
         }
         std::vector<Result<AcceptResult>> out;
         out.reserve(items.size());
         for (const auto& [delivery, jobs] : items) {
             // A savepoint per item so one bad request does not spoil the batch.
-            if (auto r = exec("SAVEPOINT item"); !r) {
+            if (auto r = command("SAVEPOINT item"); !r) {
                 rollback();
                 return all_failed(r.error());
             }
@@ -447,18 +449,18 @@ class SqliteStore final : public Store {
                 return all_failed(result.error());
             }
             if (!result) {
-                if (auto r = exec("ROLLBACK TO item"); !r) {
+                if (auto r = command("ROLLBACK TO item"); !r) {
                     rollback();
                     return all_failed(r.error());
                 }
             }
-            if (auto r = exec("RELEASE item"); !r) {
+            if (auto r = command("RELEASE item"); !r) {
                 rollback();
                 return all_failed(r.error());
             }
             out.push_back(std::move(result));
         }
-        if (auto r = exec("COMMIT"); !r) {
+        if (auto r = command("COMMIT"); !r) {
             rollback();
             return all_failed(r.error());
         }
@@ -494,7 +496,7 @@ class SqliteStore final : public Store {
         if (limit == 0) {
             return std::vector<Job>{};
         }
-        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+        if (auto r = command("BEGIN IMMEDIATE"); !r) {
             return Unexpected{r.error()};
         }
         auto claimed = claim_in_transaction(now, limit);
@@ -502,7 +504,7 @@ class SqliteStore final : public Store {
             rollback();
             return claimed;
         }
-        if (auto r = exec("COMMIT"); !r) {
+        if (auto r = command("COMMIT"); !r) {
             rollback();
             return Unexpected{r.error()};
         }
@@ -521,14 +523,14 @@ class SqliteStore final : public Store {
         // the next start: they run again, as at-least-once already allows. Deliveries keep
         // synchronous = FULL: the 202 promises they are on disk. This keeps an fsync out of
         // every job's path (bench/dispatch).
-        if (auto r = exec("PRAGMA synchronous = NORMAL"); !r) {
+        if (auto r = command("PRAGMA synchronous = NORMAL"); !r) {
             return Unexpected{r.error()};
         }
         struct RestoreFull {
             SqliteStore& store;
-            ~RestoreFull() { (void)store.exec("PRAGMA synchronous = FULL"); }
+            ~RestoreFull() { (void)store.command("PRAGMA synchronous = FULL"); }
         } restore{*this};
-        if (auto r = exec("BEGIN IMMEDIATE"); !r) {
+        if (auto r = command("BEGIN IMMEDIATE"); !r) {
             return Unexpected{r.error()};
         }
         SettleResult out;
@@ -568,7 +570,7 @@ class SqliteStore final : public Store {
             std::sort(out.claimed.begin(), out.claimed.end(),
                       [](const Job& a, const Job& b) { return a.id < b.id; });
         }
-        if (auto r = exec("COMMIT"); !r) {
+        if (auto r = command("COMMIT"); !r) {
             rollback();
             return Unexpected{r.error()};
         }
@@ -775,6 +777,20 @@ class SqliteStore final : public Store {
             std::string text = msg != nullptr ? msg : sqlite3_errstr(rc);
             sqlite3_free(msg);
             return with_reason(db_.get(), sqlite3_extended_errcode(db_.get()), std::move(text));
+        }
+        return Ok{};
+    }
+
+    // One transaction-control statement or pragma, prepared once: the hot paths run four per
+    // transaction, and sqlite3_exec would parse each of them every time.
+    Result<Ok> command(const char* sql) {
+        auto q = query(sql);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        if (const int rc = q->step_raw(); rc != SQLITE_DONE && rc != SQLITE_ROW) {
+            const int code = sqlite3_extended_errcode(db_.get());
+            return with_reason(db_.get(), code, sqlite3_errmsg(db_.get()));
         }
         return Ok{};
     }
