@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/prometheus.hpp"
+
 namespace linkpilot::ingress {
 
 void Metrics::delivery(const std::string& provider, const std::string& event,
@@ -36,16 +38,9 @@ void Metrics::render(std::string& out) const {
     for (const auto& [code, n] : answers_) {
         out += fmt::format("linkpilot_http_responses_total{{code=\"{}\"}} {}\n", code, n);
     }
-    out += "# HELP linkpilot_http_request_seconds Time from request read to answer written.\n";
-    out += "# TYPE linkpilot_http_request_seconds histogram\n";
-    for (std::size_t i = 0; i < kLatencyBounds.size(); ++i) {
-        out += fmt::format("linkpilot_http_request_seconds_bucket{{le=\"{}\"}} {}\n",
-                           kLatencyBounds[i], latency_buckets_[i]);
-    }
-    out += fmt::format("linkpilot_http_request_seconds_bucket{{le=\"+Inf\"}} {}\n",
-                       latency_buckets_.back());
-    out += fmt::format("linkpilot_http_request_seconds_sum {}\n", latency_sum_);
-    out += fmt::format("linkpilot_http_request_seconds_count {}\n", latency_count_);
+    append_histogram(out, "linkpilot_http_request_seconds",
+                     "Time from request read to answer written.", kLatencyBounds, latency_buckets_,
+                     latency_sum_, latency_count_);
     out += "# HELP linkpilot_open_connections Open HTTP connections.\n";
     out += "# TYPE linkpilot_open_connections gauge\n";
     out += fmt::format("linkpilot_open_connections {}\n", open_connections_.load());

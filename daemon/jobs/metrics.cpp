@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
+
+#include "common/prometheus.hpp"
 
 namespace linkpilot::jobs {
 
@@ -118,18 +121,14 @@ void Metrics::render_prometheus(std::string& out) const {
             }
         }
     }
-    out += "# HELP linkpilot_scalingo_call_seconds Scalingo API call latency.\n";
-    out += "# TYPE linkpilot_scalingo_call_seconds histogram\n";
-    for (std::size_t i = 0; i < kCallSecondsBounds.size(); ++i) {
-        fmt::format_to(it, "linkpilot_scalingo_call_seconds_bucket{{le=\"{}\"}} {}\n",
-                       kCallSecondsBounds[i], call_buckets_[i].load(std::memory_order_relaxed));
+    std::array<std::uint64_t, kCallSecondsBounds.size()> buckets{};
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+        buckets.at(i) = call_buckets_.at(i).load(std::memory_order_relaxed);
     }
-    fmt::format_to(it, "linkpilot_scalingo_call_seconds_bucket{{le=\"+Inf\"}} {}\n",
-                   call_buckets_.back().load(std::memory_order_relaxed));
-    fmt::format_to(it, "linkpilot_scalingo_call_seconds_sum {}\n",
-                   static_cast<double>(call_ns_sum_.load(std::memory_order_relaxed)) / 1e9);
-    fmt::format_to(it, "linkpilot_scalingo_call_seconds_count {}\n",
-                   call_count_.load(std::memory_order_relaxed));
+    append_histogram(out, "linkpilot_scalingo_call_seconds", "Scalingo API call latency.",
+                     kCallSecondsBounds, buckets,
+                     static_cast<double>(call_ns_sum_.load(std::memory_order_relaxed)) / 1e9,
+                     call_count_.load(std::memory_order_relaxed));
 }
 
 void render_store_stats(const store::Stats& stats, std::chrono::system_clock::time_point now,

@@ -1,10 +1,9 @@
 #include "daemon/store/group_commit.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <chrono>
-#include <iterator>
+
+#include "common/prometheus.hpp"
 
 namespace linkpilot::store {
 
@@ -159,26 +158,13 @@ GroupCommitStats GroupCommitter::stats() const {
 }
 
 void render_prometheus(const GroupCommitStats& s, std::string& out) {
-    auto it = std::back_inserter(out);
-    out += "# HELP linkpilot_store_commit_seconds Time to commit one batch of deliveries and ";
-    out += "their jobs (fsync included).\n";
-    out += "# TYPE linkpilot_store_commit_seconds histogram\n";
-    for (std::size_t i = 0; i < kCommitSecondsBounds.size(); ++i) {
-        fmt::format_to(it, "linkpilot_store_commit_seconds_bucket{{le=\"{}\"}} {}\n",
-                       kCommitSecondsBounds.at(i), s.commit_seconds_buckets.at(i));
-    }
-    fmt::format_to(it, "linkpilot_store_commit_seconds_bucket{{le=\"+Inf\"}} {}\n", s.batches);
-    fmt::format_to(it, "linkpilot_store_commit_seconds_sum {}\n", s.commit_seconds_sum);
-    fmt::format_to(it, "linkpilot_store_commit_seconds_count {}\n", s.batches);
-    out += "# HELP linkpilot_store_batch_size Deliveries committed per transaction.\n";
-    out += "# TYPE linkpilot_store_batch_size histogram\n";
-    for (std::size_t i = 0; i < kBatchSizeBounds.size(); ++i) {
-        fmt::format_to(it, "linkpilot_store_batch_size_bucket{{le=\"{}\"}} {}\n",
-                       kBatchSizeBounds.at(i), s.batch_size_buckets.at(i));
-    }
-    fmt::format_to(it, "linkpilot_store_batch_size_bucket{{le=\"+Inf\"}} {}\n", s.batches);
-    fmt::format_to(it, "linkpilot_store_batch_size_sum {}\n", s.batch_size_sum);
-    fmt::format_to(it, "linkpilot_store_batch_size_count {}\n", s.batches);
+    append_histogram(out, "linkpilot_store_commit_seconds",
+                     "Time to commit one batch of deliveries and their jobs (fsync included).",
+                     kCommitSecondsBounds, s.commit_seconds_buckets, s.commit_seconds_sum,
+                     s.batches);
+    append_histogram(out, "linkpilot_store_batch_size", "Deliveries committed per transaction.",
+                     kBatchSizeBounds, s.batch_size_buckets, static_cast<double>(s.batch_size_sum),
+                     s.batches);
 }
 
 }  // namespace linkpilot::store

@@ -9,11 +9,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <string>
 #include <vector>
 
-#include "daemon/store/sqlite_store.hpp"
+#include "tests/reliability/sqlite_jobs.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
@@ -100,33 +99,13 @@ TEST_F(Reliability_DiskFull, AnswersServiceUnavailableWhileTheStoreCannotGrowThe
         acked.push_back(id);
     }
     // The executor's writes failed too while the disk was full; its jobs still all finish.
-    auto read_jobs = [&] {
-        auto store = store::open_sqlite({.path = state});
-        EXPECT_TRUE(store) << store.error().message;
-        auto jobs = (*store)->list_jobs({});
-        EXPECT_TRUE(jobs) << jobs.error().message;
-        return jobs ? std::move(*jobs) : std::vector<store::Job>{};
-    };
     EXPECT_TRUE(testing::eventually([&] {
-        for (const auto& j : read_jobs()) {
-            if (j.state != "done") {
-                return false;
-            }
-        }
-        return true;
+        return testing::all_done(testing::read_sqlite_jobs(state));
     })) << daemon.stderr_text();
     EXPECT_EQ(daemon.terminate(), 0) << daemon.stderr_text();
 
     // Every acknowledged delivery is in the store with its one job.
-    const auto jobs = read_jobs();
-    std::map<std::string, int> per_delivery;
-    for (const auto& j : jobs) {
-        ++per_delivery[j.delivery_id];
-    }
-    for (const auto& id : acked) {
-        EXPECT_EQ(per_delivery[id], 1) << "delivery " << id;
-    }
-    EXPECT_EQ(jobs.size(), acked.size());
+    testing::expect_one_job_per_delivery(testing::read_sqlite_jobs(state), acked);
 }
 
 }  // namespace

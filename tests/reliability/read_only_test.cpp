@@ -17,12 +17,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "daemon/store/sqlite_store.hpp"
+#include "tests/reliability/sqlite_jobs.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
@@ -143,17 +142,6 @@ class Reliability_ReadOnly : public ::testing::Test {
     }
     [[nodiscard]] fs::path state() const { return mnt_ / "linkpilot" / "state.db"; }
 
-    std::vector<store::Job> read_jobs() {
-        auto store = store::open_sqlite({.path = state()});
-        EXPECT_TRUE(store) << store.error().message;
-        if (!store) {
-            return {};
-        }
-        auto jobs = (*store)->list_jobs({});
-        EXPECT_TRUE(jobs) << jobs.error().message;
-        return jobs ? std::move(*jobs) : std::vector<store::Job>{};
-    }
-
     fs::path dir_, image_, mnt_;
     std::string device_;
     bool mounted_ = false;
@@ -205,26 +193,14 @@ TEST_F(Reliability_ReadOnly, AnswersServiceUnavailableOnceTheFileSystemTurnsRead
     EXPECT_EQ(testing::send_github(port, "push", push, "during", kSecret).status, 202);
     acked.push_back("during");
     EXPECT_TRUE(testing::eventually([&] {
-        for (const auto& j : read_jobs()) {
-            if (j.state != "done") {
-                return false;
-            }
-        }
-        return true;
+        return testing::all_done(testing::read_sqlite_jobs(state()));
     })) << daemon.stderr_text();
     EXPECT_EQ(daemon.terminate(), 0) << daemon.stderr_text();
 
     // Every acknowledged delivery is in the store with its one job, done.
-    const auto jobs = read_jobs();
-    std::map<std::string, int> per_delivery;
-    for (const auto& j : jobs) {
-        ++per_delivery[j.delivery_id];
-        EXPECT_EQ(j.state, "done") << "job " << j.id << ": " << j.last_error.value_or("");
-    }
-    for (const auto& id : acked) {
-        EXPECT_EQ(per_delivery[id], 1) << "delivery " << id;
-    }
-    EXPECT_EQ(jobs.size(), acked.size());
+    const auto jobs = testing::read_sqlite_jobs(state());
+    EXPECT_TRUE(testing::all_done(jobs));
+    testing::expect_one_job_per_delivery(jobs, acked);
 }
 
 TEST_F(Reliability_ReadOnly, RefusesToStartOnAReadOnlyStateDirectoryAndSaysWhy) {
