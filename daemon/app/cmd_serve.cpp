@@ -64,6 +64,9 @@ int run_serve(const ServeOptions& o) {
     // not thread-safe, and the executor's strand lives on this context); SQLite runs on the
     // committer's own thread.
     net::io_context ioc(1);
+    // Caught from here on and queued until the handler below waits: a SIGTERM that arrives
+    // once "listening on" is logged, before that handler exists, must drain, not kill.
+    net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
     auto client = scalingo::make_client(cfg->scalingo, clock, ioc.get_executor(), log,
                                         cfg->jobs.max_concurrency);
     if (!client) {
@@ -209,7 +212,6 @@ int run_serve(const ServeOptions& o) {
         log->warn("config: {}; reload with SIGHUP", watcher.error());
     }
 
-    net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
     net::co_spawn(
         ioc,
         [&]() -> net::awaitable<void> {

@@ -348,6 +348,15 @@ TEST_F(Ingress_Errors, SigtermDrainsAndExitsZero) {
     EXPECT_EQ(daemon_->process().terminate(), 0) << daemon_->process().stderr_text();
 }
 
+TEST_F(Ingress_Errors, SigtermRightAfterListeningDrainsAndExitsZero) {
+    // SIGTERM as soon as "listening on" is logged: it must drain, not kill (the handler used
+    // to be installed a few steps later, and a test that stopped a daemon at once saw 143).
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(daemon_->process().terminate(), 0) << daemon_->process().stderr_text();
+        daemon_->start();
+    }
+}
+
 // Must show 3: deliveries sent concurrently, SIGKILL midway, restart on the same state: every
 // delivery that got a 202 is stored with its job, and none twice.
 TEST_F(Ingress_Serve, SigkillLosesNoAcknowledgedDelivery) {
