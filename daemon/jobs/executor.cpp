@@ -200,6 +200,7 @@ awaitable<std::size_t> Executor::settle(bool claim) {
         writes.insert(writes.end(), std::make_move_iterator(writes_.begin()),
                       std::make_move_iterator(writes_.end()));
         writes_ = std::move(writes);
+        idle_.cancel();  // a draining stop decides whether to wait for the store
         co_return 0;
     }
     for (std::size_t i = 0; i < writes.size(); ++i) {
@@ -334,8 +335,25 @@ awaitable<void> Executor::drain() {
                in_flight_);
     const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
-        idle_.expires_at(deadline);
-        co_await idle_.async_wait(kAwaitTuple);  // settle() cancels it when the last job is written
+        if (store_failed_ && in_flight_ == writes_.size() && !flushing_) {
+            // Every job has returned and the store refused to record their outcomes (disk
+            // full, read-only). One more try; if it fails too, waiting out the drain would
+            // only delay the stop: those jobs run again at the next start (at least once).
+            co_await flush();
+            if (in_flight_ > 0 && store_failed_) {
+                log_->warn(
+                    "jobs: the outcome of {} job(s) could not be recorded (state store "
+                    "unavailable); they run again at the next start",
+                    in_flight_);
+                co_return;
+            }
+            continue;
+        }
+        // settle() cancels it when the last job is written, or when the store refuses a write;
+        // the second is only a backstop for a refusal met while another flush was running.
+        idle_.expires_at(
+            std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
+        co_await idle_.async_wait(kAwaitTuple);
     }
     if (in_flight_ > 0) {
         log_->warn("jobs: {} job(s) still running at shutdown; they run again at the next start",

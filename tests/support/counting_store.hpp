@@ -1,8 +1,9 @@
 #pragma once
 
 // A Store that forwards every call to a real one and counts the executor's settles by claim
-// scope, so tests can see how much of the queue the executor asks the store to scan. The
-// counters are atomic: the store runs on the group committer's writer thread.
+// scope, so tests can see how much of the queue the executor asks the store to scan; it can
+// also refuse settles as a read-only disk would. Atomic: the store runs on the group
+// committer's writer thread.
 
 #include <atomic>
 #include <memory>
@@ -17,6 +18,8 @@ class CountingStore final : public store::Store {
     struct Counts {
         std::atomic<int> settles_scanning_all{0};
         std::atomic<int> settles_by_app{0};
+        std::atomic<bool> refuse_settles{false};
+        std::atomic<int> settles_refused{0};
     };
 
     CountingStore(std::unique_ptr<store::Store> inner, std::shared_ptr<Counts> counts)
@@ -26,6 +29,11 @@ class CountingStore final : public store::Store {
                                               const std::vector<std::string>& apps,
                                               store::TimePoint now, std::size_t claim_limit,
                                               store::ClaimScope scope) override {
+        if (counts_->refuse_settles) {
+            ++counts_->settles_refused;
+            return store::Result<store::SettleResult>{Unexpected{
+                store::StoreError{store::StoreError::Kind::readonly, "refused by the test"}}};
+        }
         if (claim_limit > 0) {
             ++(scope == store::ClaimScope::all ? counts_->settles_scanning_all
                                                : counts_->settles_by_app);

@@ -513,6 +513,27 @@ TEST_F(ExecutorTest, RunLoopWithEveryAppBusyClaimsFreedAppsWithoutScanningTheQue
     run_until([&] { return finished; });
 }
 
+TEST_F(ExecutorTest, StopDoesNotWaitOutTheDrainForOutcomesTheStoreRefuses) {
+    // A job returned but the store (read-only, full) refuses its outcome: stop() tries once
+    // more and returns, instead of waiting the whole drain for a write that nothing retries.
+    options_.idle_poll = std::chrono::hours(1);
+    options_.drain_timeout = std::chrono::hours(1);
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    api_.hold();
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    run_until([&] { return api_.held() == 1; });
+    counts_->refuse_settles = true;
+    api_.release();
+    run_until([&] { return counts_->settles_refused.load() >= 1; });
+    executor().stop();
+    run_until([&] { return finished; });
+    EXPECT_GE(counts_->settles_refused.load(), 2);  // the stop's own try
+    counts_->refuse_settles = false;
+    // Still running in the store: the next start recovers it and runs it again (at least once).
+    EXPECT_EQ(job(id).state, "running");
+}
+
 TEST_F(ExecutorTest, RunLoopHoldsABackingOffJobAndItsSuccessorUntilDue) {
     options_.idle_poll = std::chrono::hours(1);
     api_.fail_next("manual_deploy", testing::FakeApi::http_error(500, "500 Internal Server Error"));
