@@ -50,6 +50,7 @@ struct Server::Session {
     beast::tcp_stream* tcp = nullptr;
     const beast::flat_buffer* buffer = nullptr;  // bytes read but not yet parsed
     bool idle = true;                            // waiting for the first byte of a request
+    bool shed = false;                           // closed to make room (shed_idle_connection)
 
     // Idle with nothing received: neither parsed, nor buffered, nor waiting in the kernel.
     [[nodiscard]] bool nothing_received() const {
@@ -141,10 +142,33 @@ net::awaitable<void> Server::accept_loop() {
     }
 }
 
+// At the cap, the oldest connection that has sent nothing (an idle keep-alive, or a client
+// that connected and waits) is closed to make room: sockets held open must not lock honest
+// senders out until server.request_timeout cuts them. A client already sending is never cut.
+bool Server::shed_idle_connection() {
+    for (auto* s : live_) {
+        if (!s->shed && s->nothing_received()) {
+            s->shed = true;
+            boost::system::error_code ec;
+            s->tcp->socket().shutdown(tcp::socket::shutdown_both, ec);
+            s->tcp->cancel();
+            if (shed_++ % 100 == 0) {  // a flood of connections would flood the log too
+                log_->warn(
+                    "{} connections open (the limit): closing the oldest idle one to make room "
+                    "({} so far)",
+                    sessions_, shed_);
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
 void Server::spawn_session(tcp::socket socket) {
-    if (sessions_ >= options_.max_connections) {
-        // Bounded: refusing one connection beats exhausting file descriptors for all.
-        log_->warn("refusing a connection: {} already open", sessions_);
+    if (sessions_ >= options_.max_connections && !shed_idle_connection()) {
+        // Bounded: refusing one connection beats exhausting file descriptors for all. (Every
+        // open connection is sending a request: none is idle to make room.)
+        log_->warn("refusing a connection: {} already open, none idle", sessions_);
         boost::system::error_code ec;
         socket.close(ec);
         return;

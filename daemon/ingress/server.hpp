@@ -73,6 +73,7 @@ class Server {
     struct Session;
     boost::asio::awaitable<void> accept_loop();
     void spawn_session(boost::asio::ip::tcp::socket socket);
+    bool shed_idle_connection();
     template <class Stream>
     boost::asio::awaitable<void> serve(Stream& stream, Session& session);
     boost::asio::awaitable<Response> handle(Request& req);
@@ -93,7 +94,8 @@ class Server {
     bool draining_ = false;
     std::size_t sessions_ = 0;
     // Open sessions; drain() closes those still idle after the grace.
-    std::vector<Session*> live_;
+    std::vector<Session*> live_;  // oldest first
+    std::size_t shed_ = 0;        // idle connections closed to make room at the cap
 };
 
 }  // namespace linkpilot::ingress

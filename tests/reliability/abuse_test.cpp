@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -260,6 +261,57 @@ TEST_F(Reliability_Abuse, HonestDeliveriesAreAcceptedWhileHostileClientsPush) {
     EXPECT_GE(bad_signatures.load(), min_bad);
     EXPECT_GT(huge_accepted.load(), 0);
     EXPECT_GT(bad_utf8_refused.load(), 0);
+}
+
+TEST_F(Reliability_Abuse, PastTheConnectionCapTheOldestIdleConnectionsMakeRoom) {
+    // More idle connections than the daemon's cap (1,024), with a request_timeout far longer
+    // than the test: an honest delivery still gets through at once, because the oldest
+    // connections that sent nothing are closed to make room; the newest stay open.
+    constexpr int kOverCap = 1100;
+    const auto config = dir_ / "linkpilot.yaml";
+    std::ofstream(config) << "version: 1\n"
+                          << "server: { listen: \"127.0.0.1:0\", request_timeout: 120s }\n"
+                          << "state: { path: \"" << (dir_ / "state.db").string() << "\" }\n"
+                          << "scalingo: { dry_run: true }\n"
+                          << "providers:\n"
+                          << "  github: { secrets: [\"" << kSecret << "\"] }\n"
+                          << "rules:\n"
+                          << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
+    Process daemon(LINKPILOT_BINARY, {"serve", "-c", config.string()}, {{"NOTIFY_SOCKET", ""}});
+    const auto port = daemon.listening_port(30s);
+    ASSERT_NE(port, 0) << daemon.stderr_text();
+    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
+                                         "payloads" / "github-push-main.json");
+    std::vector<int> idle;
+    for (int i = 0; i < kOverCap; ++i) {
+        const int fd = connect_to(port);
+        ASSERT_GE(fd, 0) << "connection " << i;
+        idle.push_back(fd);
+    }
+    ASSERT_TRUE(daemon.wait_for_line("closing the oldest idle one to make room", 30s))
+        << daemon.stderr_text();
+
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = testing::send_github(port, "push", push, "past-the-cap", kSecret);
+    EXPECT_EQ(r.status, 202) << r.body << r.error;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+
+    // The first connection was closed by the daemon (end of stream, or a reset); the last one
+    // is still open (nothing to read).
+    auto closed_by_peer = [](int fd, std::chrono::milliseconds wait) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) {
+            return false;
+        }
+        char c = 0;
+        return ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+    };
+    EXPECT_TRUE(closed_by_peer(idle.front(), 5s));
+    EXPECT_FALSE(closed_by_peer(idle.back(), 200ms));
+    for (const int fd : idle) {
+        ::close(fd);
+    }
+    EXPECT_EQ(daemon.terminate(), 0) << daemon.stderr_text();
 }
 
 }  // namespace
