@@ -21,7 +21,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -95,6 +98,29 @@ class Reliability_Abuse : public ::testing::Test {
         }
     }
     void TearDown() override { fs::remove_all(dir_); }
+
+    // The daemon under abuse: one push rule, calls dry-run.
+    std::unique_ptr<Process> start_daemon(const std::string& binary,
+                                          std::string_view request_timeout) {
+        const auto config = dir_ / "linkpilot.yaml";
+        std::ofstream(config) << "version: 1\n"
+                              << "server: { listen: \"127.0.0.1:0\", request_timeout: "
+                              << request_timeout << " }\n"
+                              << "state: { path: \"" << (dir_ / "state.db").string() << "\" }\n"
+                              << "scalingo: { dry_run: true }\n"
+                              << "providers:\n"
+                              << "  github: { secrets: [\"" << kSecret << "\"] }\n"
+                              << "rules:\n"
+                              << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
+        return std::make_unique<Process>(binary,
+                                         std::vector<std::string>{"serve", "-c", config.string()},
+                                         std::map<std::string, std::string>{{"NOTIFY_SOCKET", ""}});
+    }
+    static std::string sample_push() {
+        return testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
+                                  "payloads" / "github-push-main.json");
+    }
+
     fs::path dir_;
 };
 
@@ -105,20 +131,11 @@ TEST_F(Reliability_Abuse, HonestDeliveriesAreAcceptedWhileHostileClientsPush) {
     const char* binary_env = std::getenv("LINKPILOT_ABUSE_BINARY");
     const std::string binary =
         binary_env != nullptr && *binary_env != '\0' ? binary_env : LINKPILOT_BINARY;
-    const auto config = dir_ / "linkpilot.yaml";
-    std::ofstream(config) << "version: 1\n"
-                          << "server: { listen: \"127.0.0.1:0\", request_timeout: 5s }\n"
-                          << "state: { path: \"" << (dir_ / "state.db").string() << "\" }\n"
-                          << "scalingo: { dry_run: true }\n"
-                          << "providers:\n"
-                          << "  github: { secrets: [\"" << kSecret << "\"] }\n"
-                          << "rules:\n"
-                          << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
-    Process daemon(binary, {"serve", "-c", config.string()}, {{"NOTIFY_SOCKET", ""}});
+    const auto owned = start_daemon(binary, "5s");
+    Process& daemon = *owned;
     const auto port = daemon.listening_port(30s);
     ASSERT_NE(port, 0) << daemon.stderr_text();
-    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                         "payloads" / "github-push-main.json");
+    const auto push = sample_push();
 
     // 1,000 idle connections, opened before anything else. With the abusers below they stay
     // under the daemon's 1,024-connection cap: past it, new connections are refused until
@@ -268,20 +285,11 @@ TEST_F(Reliability_Abuse, PastTheConnectionCapTheOldestIdleConnectionsMakeRoom) 
     // than the test: an honest delivery still gets through at once, because the oldest
     // connections that sent nothing are closed to make room; the newest stay open.
     constexpr int kOverCap = 1100;
-    const auto config = dir_ / "linkpilot.yaml";
-    std::ofstream(config) << "version: 1\n"
-                          << "server: { listen: \"127.0.0.1:0\", request_timeout: 120s }\n"
-                          << "state: { path: \"" << (dir_ / "state.db").string() << "\" }\n"
-                          << "scalingo: { dry_run: true }\n"
-                          << "providers:\n"
-                          << "  github: { secrets: [\"" << kSecret << "\"] }\n"
-                          << "rules:\n"
-                          << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
-    Process daemon(LINKPILOT_BINARY, {"serve", "-c", config.string()}, {{"NOTIFY_SOCKET", ""}});
+    const auto owned = start_daemon(LINKPILOT_BINARY, "120s");
+    Process& daemon = *owned;
     const auto port = daemon.listening_port(30s);
     ASSERT_NE(port, 0) << daemon.stderr_text();
-    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                         "payloads" / "github-push-main.json");
+    const auto push = sample_push();
     std::vector<int> idle;
     for (int i = 0; i < kOverCap; ++i) {
         const int fd = connect_to(port);
