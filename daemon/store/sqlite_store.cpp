@@ -224,16 +224,25 @@ int system_errno(sqlite3* db, int rc) {
     }
 }
 
+// A failure whose operating-system cause is `os`: a read-only file system and a full disk (or
+// quota, or file size limit) have kinds of their own, as they need different fixes; any other
+// cause keeps `otherwise`.
+StoreError::Kind kind_of_errno(int os, StoreError::Kind otherwise) {
+    if (os == EROFS) {
+        return StoreError::Kind::readonly;
+    }
+    if (os == ENOSPC || os == EDQUOT || os == EFBIG) {
+        return StoreError::Kind::full;
+    }
+    return otherwise;
+}
+
 // `message` with the operating system's reason added, classified by both.
 Unexpected<StoreError> with_reason(sqlite3* db, int rc, std::string message) {
     auto kind = kind_of(rc);
     if (const int os = system_errno(db, rc); os != 0) {
         message += " (" + std::generic_category().message(os) + ")";
-        if (os == EROFS) {
-            kind = StoreError::Kind::readonly;
-        } else if (os == ENOSPC || os == EDQUOT || os == EFBIG) {
-            kind = StoreError::Kind::full;
-        }
+        kind = kind_of_errno(os, kind);
     }
     return Unexpected{StoreError{kind, std::move(message)}};
 }
@@ -1066,25 +1075,21 @@ class SqliteStore final : public Store {
 int sqlite_latest_schema_version() { return kLatestVersion; }
 
 Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options) {
-    if (!options.read_only && options.path.has_parent_path()) {
-        std::error_code ec;
-        std::filesystem::create_directories(options.path.parent_path(), ec);
-        if (ec) {
-            const auto kind = ec == std::errc::read_only_file_system ? StoreError::Kind::readonly
-                                                                     : StoreError::Kind::io;
-            return error(kind,
-                         "creating " + options.path.parent_path().string() + ": " + ec.message());
-        }
-    }
     if (!options.read_only) {
+        const auto dir = options.path.has_parent_path() ? options.path.parent_path()
+                                                        : std::filesystem::path(".");
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) {
+            return error(kind_of_errno(ec.value(), StoreError::Kind::io),
+                         "creating " + dir.string() + ": " + ec.message());
+        }
         // SQLite creates its -wal and -shm files beside the database, so the directory must be
         // writable, not only the file. SQLite would fall back to a read-only open and then fail
         // with "unable to open database file" and a misleading errno (ENOENT); say the reason.
-        const auto dir = options.path.has_parent_path() ? options.path.parent_path()
-                                                        : std::filesystem::path(".");
         if (::access(dir.c_str(), W_OK) != 0) {
             const int os = errno;
-            return error(os == EROFS ? StoreError::Kind::readonly : StoreError::Kind::io,
+            return error(kind_of_errno(os, StoreError::Kind::io),
                          "opening " + options.path.string() + ": its directory " + dir.string() +
                              " is not writable (" + std::generic_category().message(os) + ")");
         }
