@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/reliability/dry_run_config.hpp"
 #include "tests/reliability/env.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
@@ -60,6 +61,19 @@ int connect_to(unsigned short port) {
         ::close(fd);
     }
     return -1;
+}
+
+// `count` connections that send nothing; fewer when a connect fails.
+std::vector<int> connect_idle(unsigned short port, int count) {
+    std::vector<int> fds;
+    for (int i = 0; i < count; ++i) {
+        const int fd = connect_to(port);
+        if (fd < 0) {
+            break;
+        }
+        fds.push_back(fd);
+    }
+    return fds;
 }
 
 void send_all(int fd, std::string_view bytes) {
@@ -99,26 +113,15 @@ class Reliability_Abuse : public ::testing::Test {
     }
     void TearDown() override { fs::remove_all(dir_); }
 
-    // The daemon under abuse: one push rule, calls dry-run.
+    // The daemon under abuse (tests/reliability/dry_run_config.hpp).
     std::unique_ptr<Process> start_daemon(const std::string& binary,
                                           std::string_view request_timeout) {
         const auto config = dir_ / "linkpilot.yaml";
-        std::ofstream(config) << "version: 1\n"
-                              << "server: { listen: \"127.0.0.1:0\", request_timeout: "
-                              << request_timeout << " }\n"
-                              << "state: { path: \"" << (dir_ / "state.db").string() << "\" }\n"
-                              << "scalingo: { dry_run: true }\n"
-                              << "providers:\n"
-                              << "  github: { secrets: [\"" << kSecret << "\"] }\n"
-                              << "rules:\n"
-                              << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
+        testing::write_dry_run_config(config, dir_ / "state.db", kSecret,
+                                      ", request_timeout: " + std::string(request_timeout));
         return std::make_unique<Process>(binary,
                                          std::vector<std::string>{"serve", "-c", config.string()},
                                          std::map<std::string, std::string>{{"NOTIFY_SOCKET", ""}});
-    }
-    static std::string sample_push() {
-        return testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                  "payloads" / "github-push-main.json");
     }
 
     fs::path dir_;
@@ -135,17 +138,13 @@ TEST_F(Reliability_Abuse, HonestDeliveriesAreAcceptedWhileHostileClientsPush) {
     Process& daemon = *owned;
     const auto port = daemon.listening_port(30s);
     ASSERT_NE(port, 0) << daemon.stderr_text();
-    const auto push = sample_push();
+    const auto push = testing::sample_push();
 
     // 1,000 idle connections, opened before anything else. With the abusers below they stay
-    // under the daemon's 1,024-connection cap: past it, new connections are refused until
-    // idle ones time out (server.request_timeout).
-    std::vector<int> idle;
-    for (int i = 0; i < kIdle; ++i) {
-        const int fd = connect_to(port);
-        ASSERT_GE(fd, 0) << "connection " << i;
-        idle.push_back(fd);
-    }
+    // under the daemon's 1,024-connection cap (past it, the oldest idle ones are closed to make
+    // room: the next test).
+    const auto idle = connect_idle(port, kIdle);
+    ASSERT_EQ(idle.size(), static_cast<std::size_t>(kIdle));
 
     std::atomic<bool> stop{false};
     std::atomic<long> bad_signatures{0};
@@ -289,13 +288,9 @@ TEST_F(Reliability_Abuse, PastTheConnectionCapTheOldestIdleConnectionsMakeRoom) 
     Process& daemon = *owned;
     const auto port = daemon.listening_port(30s);
     ASSERT_NE(port, 0) << daemon.stderr_text();
-    const auto push = sample_push();
-    std::vector<int> idle;
-    for (int i = 0; i < kOverCap; ++i) {
-        const int fd = connect_to(port);
-        ASSERT_GE(fd, 0) << "connection " << i;
-        idle.push_back(fd);
-    }
+    const auto push = testing::sample_push();
+    const auto idle = connect_idle(port, kOverCap);
+    ASSERT_EQ(idle.size(), static_cast<std::size_t>(kOverCap));
     ASSERT_TRUE(daemon.wait_for_line("closing the oldest idle one to make room", 30s))
         << daemon.stderr_text();
 

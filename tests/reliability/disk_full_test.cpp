@@ -8,10 +8,10 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "tests/reliability/dry_run_config.hpp"
 #include "tests/reliability/sqlite_jobs.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/fixtures.hpp"
@@ -40,16 +40,8 @@ class Reliability_DiskFull : public ::testing::Test {
 TEST_F(Reliability_DiskFull, AnswersServiceUnavailableWhileTheStoreCannotGrowThenRecovers) {
     const auto config = dir_ / "linkpilot.yaml";
     const auto state = dir_ / "state.db";
-    std::ofstream(config) << "version: 1\n"
-                          << "server: { listen: \"127.0.0.1:0\" }\n"
-                          << "state: { path: \"" << state.string() << "\" }\n"
-                          << "scalingo: { dry_run: true }\n"
-                          << "providers:\n"
-                          << "  github: { secrets: [\"" << kSecret << "\"] }\n"
-                          << "rules:\n"
-                          << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
-    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                         "payloads" / "github-push-main.json");
+    testing::write_dry_run_config(config, state, kSecret);
+    const auto push = testing::sample_push();
     // SIGXFSZ ignored (its default would kill the process), the soft limit set so that it can
     // be raised again; bash execs, so the daemon keeps this pid.
     Process daemon("/bin/bash",

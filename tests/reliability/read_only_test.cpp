@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/reliability/dry_run_config.hpp"
 #include "tests/reliability/sqlite_jobs.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/fixtures.hpp"
@@ -107,9 +108,9 @@ class Reliability_ReadOnly : public ::testing::Test {
         fs::remove_all(dir_);
     }
 
-    bool mount(const std::string& extra = "") {
-        mounted_ = run("/usr/bin/env", {"mount", "-t", "ext4", "-o", "errors=remount-ro" + extra,
-                                        device_, mnt_.string()}) == 0;
+    bool mount() {
+        mounted_ = run("/usr/bin/env", {"mount", "-t", "ext4", "-o", "errors=remount-ro", device_,
+                                        mnt_.string()}) == 0;
         return mounted_;
     }
     bool umount() {
@@ -130,14 +131,7 @@ class Reliability_ReadOnly : public ::testing::Test {
 
     fs::path write_config() {
         const auto config = dir_ / "linkpilot.yaml";
-        std::ofstream(config) << "version: 1\n"
-                              << "server: { listen: \"127.0.0.1:0\" }\n"
-                              << "state: { path: \"" << state().string() << "\" }\n"
-                              << "scalingo: { dry_run: true }\n"
-                              << "providers:\n"
-                              << "  github: { secrets: [\"" << kSecret << "\"] }\n"
-                              << "rules:\n"
-                              << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
+        testing::write_dry_run_config(config, state(), kSecret);
         return config;
     }
     [[nodiscard]] fs::path state() const { return mnt_ / "linkpilot" / "state.db"; }
@@ -149,8 +143,7 @@ class Reliability_ReadOnly : public ::testing::Test {
 
 TEST_F(Reliability_ReadOnly, AnswersServiceUnavailableOnceTheFileSystemTurnsReadOnlyLosesNothing) {
     const auto config = write_config();
-    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                         "payloads" / "github-push-main.json");
+    const auto push = testing::sample_push();
     std::vector<std::string> acked;
     {
         Process daemon(LINKPILOT_BINARY, {"serve", "-c", config.string()}, {{"NOTIFY_SOCKET", ""}});
