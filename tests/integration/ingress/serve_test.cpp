@@ -2,6 +2,7 @@
 // signature or token, each SPEC 3 error row, dedupe, and a SIGKILL in the middle of a stream of
 // deliveries. The daemon is the real binary; the test reads its state file afterwards.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <array>
 #include <atomic>
@@ -37,14 +38,15 @@ constexpr std::string_view kGitlabToken = "gitlab-token-xyz";
 // A daemon on 127.0.0.1:0 with its own state directory.
 class Daemon {
   public:
-    explicit Daemon(std::filesystem::path dir, std::uint64_t max_body = 26214400)
+    explicit Daemon(std::filesystem::path dir, std::uint64_t max_body = 26214400,
+                    std::string_view request_timeout = "5s")
         : dir_(std::move(dir)) {
         std::filesystem::create_directories(dir_);
         config_ = dir_ / "linkpilot.yaml";
         std::ofstream(config_)
             << "version: 1\n"
             << "server: { listen: \"127.0.0.1:0\", max_body_bytes: " << max_body
-            << ", request_timeout: 5s }\n"
+            << ", request_timeout: " << request_timeout << " }\n"
             << "state: { path: \"" << (dir_ / "state.db").string() << "\" }\n"
             << "scalingo: { dry_run: true }\n"
             << "providers:\n"
@@ -321,6 +323,49 @@ TEST_F(Ingress_Errors, DuplicateDeliveryIsAcknowledgedOnce) {
     EXPECT_EQ(again.status, 202);
     EXPECT_EQ(status_of(again).at("status").as_string(), "duplicate");
     EXPECT_EQ(status_of(again).at("jobs").as_int64(), 0);
+}
+
+// A store that cannot commit within server.request_timeout (here another process holds the
+// database's write lock, as a long `linkpilot migrate` or a stuck disk would): the sender gets a
+// 503 it will retry, not a hung connection, and the log says why. Nothing is lost or doubled:
+// once the lock is gone the redelivery is accepted, as new or as the duplicate of the commit
+// that finished late.
+TEST_F(Ingress_Serve, StoreSlowerThanTheRequestTimeoutIs503AndTheRedeliveryIsAcceptedOnce) {
+    Daemon d(dir_, 26214400, "1s");
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(d.state().c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, decltype(&sqlite3_close)> lock(raw, &sqlite3_close);
+    ASSERT_EQ(sqlite3_exec(lock.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+    const std::string push = testing::read_file(std::filesystem::path(LINKPILOT_SOURCE_DIR) /
+                                                "config/examples/payloads/github-push-main.json");
+    const auto started = std::chrono::steady_clock::now();
+    auto refused = d.github("push", push, "slow-1");
+    const auto took = std::chrono::steady_clock::now() - started;
+    expect_error(refused, 503, "state store too slow; redeliver later");
+    EXPECT_LT(took, std::chrono::seconds(4)) << "answered at the request timeout, not later";
+    EXPECT_TRUE(d.process().wait_for_line("slow-1: the state store did not commit within 1000 ms",
+                                          std::chrono::seconds(5)));
+
+    ASSERT_EQ(sqlite3_exec(lock.get(), "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+    lock.reset();
+    HttpResult again;
+    for (int i = 0; i < 50; ++i) {  // the late commit may still be waiting for the lock
+        again = d.github("push", push, "slow-1");
+        if (again.status == 202) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(again.status, 202) << again.body << again.error;
+    const auto status = std::string(status_of(again).at("status").as_string());
+    EXPECT_TRUE(status == "queued" || status == "duplicate") << status;
+    EXPECT_EQ(d.process().terminate(), 0);
+    auto st = open_state(d.state());
+    ASSERT_TRUE(st);
+    auto jobs = st->list_jobs({});
+    ASSERT_TRUE(jobs.has_value());
+    EXPECT_EQ(jobs->size(), 1U) << "one delivery, one job, whichever commit stored it";
 }
 
 TEST_F(Ingress_Errors, HealthReadyAndMetrics) {
