@@ -19,6 +19,7 @@
 #include "daemon/ingress/gitlab/parse.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "rules/report.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
@@ -350,13 +351,11 @@ TEST_F(Ingress_Serve, StoreSlowerThanTheRequestTimeoutIs503AndTheRedeliveryIsAcc
     ASSERT_EQ(sqlite3_exec(lock.get(), "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
     lock.reset();
     HttpResult again;
-    for (int i = 0; i < 50; ++i) {  // the late commit may still be waiting for the lock
+    // Redelivered until accepted: the late commit may still hold the store for a moment.
+    testing::eventually([&] {
         again = d.github("push", push, "slow-1");
-        if (again.status == 202) {
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+        return again.status == 202;
+    });
     ASSERT_EQ(again.status, 202) << again.body << again.error;
     const auto status = std::string(status_of(again).at("status").as_string());
     EXPECT_TRUE(status == "queued" || status == "duplicate") << status;
