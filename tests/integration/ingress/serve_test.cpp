@@ -336,6 +336,8 @@ TEST_F(Ingress_Serve, StoreSlowerThanTheRequestTimeoutIs503AndTheRedeliveryIsAcc
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(d.state().c_str(), &raw), SQLITE_OK);
     std::unique_ptr<sqlite3, decltype(&sqlite3_close)> lock(raw, &sqlite3_close);
+    // The daemon may be writing right after it starts (recovery, the first claim scan).
+    sqlite3_busy_timeout(lock.get(), 10000);
     ASSERT_EQ(sqlite3_exec(lock.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
 
     const std::string push = testing::read_file(std::filesystem::path(LINKPILOT_SOURCE_DIR) /
