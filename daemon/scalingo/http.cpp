@@ -93,11 +93,21 @@ std::string trust_hint(long verify) {
 
 }  // namespace
 
+namespace {
+constexpr std::size_t kReadBufferBytes = 4096;
+}  // namespace
+
 struct HttpTransport::Connection {
     std::string key;
     std::unique_ptr<TcpStream> plain;  // http://
     std::unique_ptr<TlsStream> tls;    // https://
-    beast::flat_buffer buffer;
+    // Beast reads max(512, free capacity) at a time, and a buffer that never held more than
+    // 512 bytes never grows: every answer over 512 bytes (a deployment is ~550) took two reads.
+    beast::flat_buffer buffer = [] {
+        beast::flat_buffer b;
+        b.reserve(kReadBufferBytes);
+        return b;
+    }();
 
     TcpStream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
