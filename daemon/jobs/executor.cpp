@@ -159,8 +159,10 @@ awaitable<std::size_t> Executor::do_poll() {
 awaitable<std::size_t> Executor::settle(bool claim) {
     auto writes = std::exchange(writes_, {});
     const std::size_t cap = std::max<std::size_t>(options_.max_concurrency, 1);
-    // The slots of the jobs whose outcomes this transaction writes are free once it commits.
-    const std::size_t busy = in_flight_ - writes.size() + claiming_;
+    // The slots of the jobs whose outcomes this transaction writes are free once it commits
+    // (except those handed over to their app's next job).
+    const std::size_t freed = slots_freed(writes);
+    const std::size_t busy = in_flight_ - freed + claiming_;
     const std::size_t limit = (claim && !stopping_ && busy < cap) ? cap - busy : 0;
     if (writes.empty() && limit == 0) {
         co_return 0;
@@ -210,8 +212,15 @@ awaitable<std::size_t> Executor::settle(bool claim) {
             log_->error("{}: cannot record its {}: {}", writes[i].label, writes[i].what,
                         r.error().message);
         }
+        if (i < settled->handovers.size()) {
+            if (const auto& h = settled->handovers[i]; !h) {
+                // Only a manual edit of the state file can get here: the job ran regardless.
+                log_->error("{}: cannot record the start of its app's next job: {}",
+                            writes[i].label, h.error().message);
+            }
+        }
     }
-    in_flight_ -= writes.size();
+    in_flight_ -= freed;
     if (limit > 0 && scope == store::ClaimScope::all) {
         next_wakeup_ = settled->next_wakeup;
         // Runnable heads left unclaimed (the scan ran out of slots): they go first, in
@@ -226,34 +235,83 @@ awaitable<std::size_t> Executor::settle(bool claim) {
     for (auto& job : settled->claimed) {
         start(std::move(job));
     }
+    for (auto& n : settled->next) {
+        // Kept only while the job it follows is still running here: a job that returned
+        // before this answer came has had its outcome queued without a handover.
+        auto app = n.job.app;
+        if (const auto it = running_.find(app); it != running_.end() && it->second == n.after) {
+            next_.insert_or_assign(std::move(app), std::move(n));
+        }
+    }
     if (in_flight_ == 0) {
         idle_.cancel();
     }
     co_return settled->claimed.size();
 }
 
-void Executor::start(store::Job job) {
-    ++in_flight_;
+std::size_t Executor::slots_freed(const std::vector<PendingWrite>& writes) {
+    return static_cast<std::size_t>(std::count_if(
+        writes.begin(), writes.end(), [](const PendingWrite& w) { return !w.keeps_slot; }));
+}
+
+bool Executor::may_hand_over() {
+    // Only the run() loop: tests driving poll() step through claims one settle at a time.
+    if (!loop_running_ || stopping_ || store_failed_) {
+        return false;
+    }
+    const std::size_t cap = std::max<std::size_t>(options_.max_concurrency, 1);
+    if (in_flight_ != cap) {
+        // Below the cap other apps have free slots; above it (a reload lowered the cap) this
+        // slot must be given back.
+        return in_flight_ < cap;
+    }
+    // Every slot taken: keep this one only if no other app may be waiting for a slot (a
+    // backlog from the last scan, jobs come due, or a delivery for an idle app); otherwise the
+    // settle hands it out in acceptance order.
+    if (backlog_ || scan_needed_) {
+        return false;
+    }
+    // A named app with a job running needs no claim by name: its next job follows that one
+    // (by handover, or by the claim in the settle that writes its outcome).
+    std::erase_if(named_apps_, [this](const std::string& app) { return running_.contains(app); });
+    return named_apps_.empty();
+}
+
+void Executor::start(store::Job job, bool keeps_slot) {
+    if (!keeps_slot) {
+        ++in_flight_;
+    }
+    running_.insert_or_assign(job.app, job.id);
     if (const auto action = action_from_string(job.action)) {
         metrics_.count(*action, Outcome::started);
     }
     auto label = job_label(job);
-    net::co_spawn(
-        strand_, run_job(std::move(job)),
-        net::bind_executor(strand_, [this, label = std::move(label)](const std::exception_ptr& e) {
-            if (e) {
-                // A bug, not an outcome: the job stays `running` in the store
-                // until the next start recovers it.
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log_->critical("{}: aborted: {}", label, ex.what());
-                } catch (...) {
-                    log_->critical("{}: aborted", label);
-                }
-            }
-            job_returned(static_cast<bool>(e));
-        }));
+    auto app = job.app;  // captured before run_job takes the job
+    const auto id = job.id;
+    net::co_spawn(strand_, run_job(std::move(job)),
+                  net::bind_executor(
+                      strand_, [this, label = std::move(label), app = std::move(app), id](
+                                   const std::exception_ptr& e) { job_ended(e, label, app, id); }));
+}
+
+void Executor::job_ended(const std::exception_ptr& e, const std::string& label,
+                         const std::string& app, std::int64_t id) {
+    if (e) {
+        if (const auto it = running_.find(app); it != running_.end() && it->second == id) {
+            running_.erase(it);
+            next_.erase(app);
+        }
+        // A bug, not an outcome: the job stays `running` in the store
+        // until the next start recovers it.
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log_->critical("{}: aborted: {}", label, ex.what());
+        } catch (...) {
+            log_->critical("{}: aborted", label);
+        }
+    }
+    job_returned(static_cast<bool>(e));
 }
 
 void Executor::job_returned(bool released) {
@@ -285,7 +343,25 @@ awaitable<void> Executor::flush() {
 }
 
 void Executor::queue_write(std::string label, store::Transition transition, std::string_view what) {
-    writes_.push_back(PendingWrite{std::move(transition), std::move(label), std::string{what}});
+    using Kind = store::Transition::Kind;
+    running_.erase(transition.app);
+    std::optional<store::Job> follower;
+    if (const auto it = next_.find(transition.app); it != next_.end()) {
+        // A rescheduled or deferred job stays its app's head: what follows it must wait.
+        const bool leaves_queue = transition.kind == Kind::complete ||
+                                  transition.kind == Kind::fail || transition.kind == Kind::skip;
+        if (it->second.after == transition.id && leaves_queue && may_hand_over()) {
+            follower = std::move(it->second.job);
+            transition.handover = follower->id;
+        }
+        next_.erase(it);
+    }
+    const bool keeps_slot = follower.has_value();
+    writes_.push_back(
+        PendingWrite{std::move(transition), std::move(label), std::string{what}, keeps_slot});
+    if (follower) {
+        start(std::move(*follower), true);
+    }
 }
 
 awaitable<void> Executor::do_wait_idle() {
@@ -335,7 +411,7 @@ awaitable<void> Executor::drain() {
                in_flight_);
     const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
-        if (store_failed_ && in_flight_ == writes_.size() && !flushing_) {
+        if (store_failed_ && in_flight_ == slots_freed(writes_) && !flushing_) {
             // Every job has returned and the store refused to record their outcomes (disk
             // full, read-only). One more try; if it fails too, waiting out the drain would
             // only delay the stop: those jobs run again at the next start (at least once).

@@ -7,7 +7,11 @@
 // survives a crash; a job left running by one is put back by Store::recover_running at start.
 // Outcomes are group-committed too: finished jobs queue their transition, and one
 // Store::settle writes all that queued meanwhile and claims the next runnable jobs in the same
-// transaction. A job holds its slot (and its app stays busy) until its outcome is on disk.
+// transaction. A job holds its slot (and its app stays busy) until its outcome is on disk,
+// with one exception: under run(), when a job leaves the queue (done, failed, skipped) and the
+// store already named its app's next job (SettleResult::next: due, not debounced), that job
+// starts at once in the same slot, and the settle that writes the outcome also claims it. An
+// app's chain of jobs then waits for no store round trip (bench/dispatch), in the same order.
 //
 // All of the executor's state lives on its own strand: no mutex. Tests drive it with poll()
 // and wait_idle() and move a FakeClock; production calls run(), which sleeps on a real timer
@@ -19,11 +23,13 @@
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -114,6 +120,9 @@ class Executor {
         store::Transition transition;
         std::string label;  // "job 5 deploy shop (delivery abc)"
         std::string what;   // "completion", "rescheduling", ...
+        // The app's next job started in this job's slot (transition.handover): the slot stays
+        // taken once the outcome is written.
+        bool keeps_slot = false;
     };
 
     boost::asio::awaitable<std::size_t> do_poll();
@@ -131,7 +140,16 @@ class Executor {
     void finish(const store::Job& job, rules::ActionKind action, const CallOutcome& outcome);
     // `label`: job_label(job), already built for the log line.
     void queue_write(std::string label, store::Transition transition, std::string_view what);
-    void start(store::Job job);
+    // `keeps_slot`: the job takes over the slot of its app's job that just left the queue.
+    void start(store::Job job, bool keeps_slot = false);
+    // Whether a job leaving the queue may pass its slot to its app's next job (see the top).
+    // Drops the named apps that have a job running.
+    [[nodiscard]] bool may_hand_over();
+    // How many slots the given writes free once committed.
+    [[nodiscard]] static std::size_t slots_freed(const std::vector<PendingWrite>& writes);
+    // start()'s completion: a job coroutine `id` of `app` returned, or threw (a bug).
+    void job_ended(const std::exception_ptr& e, const std::string& label, const std::string& app,
+                   std::int64_t id);
     // A job coroutine returned (its outcome queued) or died (nothing queued: `released`).
     void job_returned(bool released);
 
@@ -148,6 +166,9 @@ class Executor {
     std::size_t in_flight_ = 0;
     std::size_t claiming_ = 0;  // slots reserved by a poll() waiting for the store
     std::vector<PendingWrite> writes_;
+    // Per app, the job whose coroutine is running, and the job the store named to follow it.
+    std::unordered_map<std::string, std::int64_t> running_;
+    std::unordered_map<std::string, store::NextJob> next_;
     std::optional<store::TimePoint> next_wakeup_;  // from the last settle that claimed
     bool store_failed_ = false;  // the last settle got a store error: retry after idle_poll
     // The next settle claims from all apps (ClaimScope::all) rather than only the apps whose

@@ -35,4 +35,9 @@ inline TimePoint from_ms(std::int64_t ms) { return TimePoint{std::chrono::millis
 [[nodiscard]] std::vector<std::string_view> apps_to_claim(
     const std::vector<Transition>& transitions, const std::vector<std::string>& named);
 
+// Whether `next`, its app's oldest pending job, may be started as soon as the app's running job
+// leaves the queue, without a claim first (SettleResult::next): due at `now`, and not debounced,
+// since a newer delivery may supersede a debounced job at any time.
+[[nodiscard]] bool may_follow(const Job& next, TimePoint now);
+
 }  // namespace linkpilot::store::detail

@@ -516,7 +516,10 @@ class PostgresStore final : public Store {
                 return s;
             }
             // The claim lock first, before any row lock, so claimers always lock in one order.
-            if (claim_limit > 0) {
+            const bool hands_over =
+                std::any_of(transitions.begin(), transitions.end(),
+                            [](const Transition& t) { return t.handover != 0; });
+            if (claim_limit > 0 || hands_over) {
                 if (auto l = run(kClaimLock, Params{}); !l) {
                     return Unexpected{l.error()};
                 }
@@ -531,6 +534,11 @@ class PostgresStore final : public Store {
                     return applied;
                 }
                 out.transitions.push_back(std::move(applied));
+                auto handed = hand_over(t, now, out);
+                if (!handed && handed.error().kind != StoreError::Kind::invalid_state) {
+                    return handed;
+                }
+                out.handovers.push_back(std::move(handed));
             }
             if (claim_limit == 0) {
                 return Ok{};
@@ -541,6 +549,11 @@ class PostgresStore final : public Store {
                     return Unexpected{claimed.error()};
                 }
                 out.claimed = std::move(*claimed);
+                for (const auto& j : out.claimed) {
+                    if (auto n = add_next(j.app, j.id, now, out); !n) {
+                        return n;
+                    }
+                }
                 auto next = next_wakeup_query();
                 if (!next) {
                     return Unexpected{next.error()};
@@ -1038,7 +1051,42 @@ class PostgresStore final : public Store {
         }
         head.state = kStateRunning;
         head.updated_at = now;
+        const auto id = head.id;
         out.claimed.push_back(std::move(head));
+        return add_next(app, id, now, out);
+    }
+
+    // Marks `t.handover`, which the executor already started, running under this instance's
+    // lease (see Transition).
+    Result<Ok> hand_over(const Transition& t, TimePoint now, SettleResult& out) {
+        if (t.handover == 0) {
+            return Ok{};
+        }
+        auto mark =
+            run(kMarkRunning, Params{}.add(t.handover).add(owner_).add(now + lease()).add(now));
+        if (!mark) {
+            return Unexpected{mark.error()};
+        }
+        if (mark->affected() == 0) {
+            return Unexpected{StoreError{
+                StoreError::Kind::invalid_state,
+                "job " + std::to_string(t.handover) + " was started but is no longer pending"}};
+        }
+        return add_next(t.app, t.handover, now, out);
+    }
+
+    // Adds `app`'s oldest pending job to out.next when it may follow job `after` unclaimed.
+    Result<Ok> add_next(std::string_view app, std::int64_t after, TimePoint now,
+                        SettleResult& out) {
+        auto q = run(kAppHead, Params{}.add(app));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        if (q->size() > 0) {
+            if (auto next = read_job(*q, 0); detail::may_follow(next, now)) {
+                out.next.push_back(NextJob{after, std::move(next)});
+            }
+        }
         return Ok{};
     }
 

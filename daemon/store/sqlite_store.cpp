@@ -544,6 +544,7 @@ class SqliteStore final : public Store {
         }
         SettleResult out;
         out.transitions.reserve(transitions.size());
+        out.handovers.reserve(transitions.size());
         for (const auto& t : transitions) {
             auto r = apply(t, now);
             if (!r && r.error().kind != StoreError::Kind::not_found &&
@@ -552,6 +553,12 @@ class SqliteStore final : public Store {
                 return Unexpected{r.error()};
             }
             out.transitions.push_back(std::move(r));
+            auto h = hand_over(t, now, out);
+            if (!h && h.error().kind != StoreError::Kind::invalid_state) {
+                rollback();
+                return Unexpected{h.error()};
+            }
+            out.handovers.push_back(std::move(h));
         }
         if (claim_limit > 0 && scope == ClaimScope::all) {
             auto claimed = claim_in_transaction(now, claim_limit);
@@ -560,6 +567,12 @@ class SqliteStore final : public Store {
                 return Unexpected{claimed.error()};
             }
             out.claimed = std::move(*claimed);
+            for (const auto& j : out.claimed) {
+                if (auto r = add_next(j.app, j.id, now, out); !r) {
+                    rollback();
+                    return Unexpected{r.error()};
+                }
+            }
             auto next = next_wakeup();
             if (!next) {
                 rollback();
@@ -985,7 +998,50 @@ class SqliteStore final : public Store {
         }
         head.state = kStateRunning;
         head.updated_at = now;
+        const auto id = head.id;
         out.claimed.push_back(std::move(head));
+        return add_next(app, id, now, out);
+    }
+
+    // Marks `t.handover`, which the executor already started, running (see Transition).
+    Result<Ok> hand_over(const Transition& t, TimePoint now, SettleResult& out) {
+        if (t.handover == 0) {
+            return Ok{};
+        }
+        auto mark = query(kMarkRunning);
+        if (!mark) {
+            return Unexpected{mark.error()};
+        }
+        mark->bind(1, t.handover).bind(2, now);
+        auto changed = mark->run();
+        if (!changed) {
+            return Unexpected{changed.error()};
+        }
+        if (*changed == 0) {
+            return Unexpected{StoreError{
+                StoreError::Kind::invalid_state,
+                "job " + std::to_string(t.handover) + " was started but is no longer pending"}};
+        }
+        return add_next(t.app, t.handover, now, out);
+    }
+
+    // Adds `app`'s oldest pending job to out.next when it may follow job `after` unclaimed.
+    Result<Ok> add_next(std::string_view app, std::int64_t after, TimePoint now,
+                        SettleResult& out) {
+        auto q = query(kAppHead);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, app);
+        auto row = q->step();
+        if (!row) {
+            return Unexpected{row.error()};
+        }
+        if (*row) {
+            if (auto next = read_job(*q); detail::may_follow(next, now)) {
+                out.next.push_back(NextJob{after, std::move(next)});
+            }
+        }
         return Ok{};
     }
 

@@ -80,4 +80,8 @@ std::vector<std::string_view> apps_to_claim(const std::vector<Transition>& trans
     return apps;
 }
 
+bool may_follow(const Job& next, TimePoint now) {
+    return !next.debounce_key && next.next_attempt_at <= now;
+}
+
 }  // namespace linkpilot::store::detail

@@ -160,6 +160,10 @@ struct Transition {
     Kind kind = Kind::complete;
     std::string text;  // the note (complete, defer, skip) or the error (fail, reschedule)
     TimePoint at{};    // next attempt (reschedule) or end of the freeze window (defer)
+    // The app's next job, which the executor started as soon as this one left the queue
+    // (complete, fail, skip) from a SettleResult::next of an earlier settle: settle marks it
+    // running right after this transition, in the same commit. 0: none.
+    std::int64_t handover = 0;
 };
 
 // Which runnable jobs Store::settle claims.
@@ -172,9 +176,23 @@ enum class ClaimScope {
     all,
 };
 
+// An app's next job, known before the job it follows (`after`) is finished.
+struct NextJob {
+    std::int64_t after = 0;
+    Job job;
+};
+
 struct SettleResult {
     std::vector<Result<Ok>> transitions;  // one per Transition, in order
-    std::vector<Job> claimed;             // oldest first
+    // One per Transition: the claim of its `handover` (Ok when it has none), invalid_state when
+    // that job was no longer pending (it ran anyway: the executor had started it).
+    std::vector<Result<Ok>> handovers;
+    std::vector<Job> claimed;  // oldest first
+    // For each job this settle claimed or took over by handover, its app's next job when the
+    // executor may start that one the moment the first leaves the queue, without asking the
+    // store: pending, due now and without a debounce key. While its app is busy, nothing but
+    // that handover changes such a job (a debounced one may be superseded meanwhile).
+    std::vector<NextJob> next;
     // The earliest next_attempt_at of a queue head it saw not yet due: with ClaimScope::all,
     // as next_wakeup() answers; with named_apps, among those apps only.
     std::optional<TimePoint> next_wakeup;
@@ -233,7 +251,9 @@ class Store {
     // would, then claims up to `claim_limit` runnable jobs within `scope` (`apps` adds to the
     // apps named by the transitions, e.g. those a delivery just queued jobs for), all in ONE
     // transaction, so an app's next job is claimed in the commit that completes its previous
-    // one. A transition that is itself wrong (not_found, invalid_state) gets its own error; a
+    // one; a transition's `handover` is marked running right after it. For every job claimed
+    // or handed over, `next` may name its app's following job (see SettleResult). A
+    // transition that is itself wrong (not_found, invalid_state) gets its own error; a
     // storage failure rolls everything back and is the result's error. Implementations may
     // commit this without waiting for the disk (a crash can then only re-run jobs).
     virtual Result<SettleResult> settle(const std::vector<Transition>& transitions,

@@ -5,7 +5,8 @@
 // got no 202 (connection refused, reset, or cut mid-answer) is sent again with the same id.
 // Afterwards: every acknowledged delivery has its jobs, every job is done, every job reached
 // Scalingo (counted from the simulator's persisted deployments), and the extra calls stay within
-// at-least-once (at most one per app at each kill of either process). Short mode (ctest): 3 kills.
+// at-least-once (per app, at most two at each kill of serve and one at each simulator restart:
+// see the bound below). Short mode (ctest): 3 kills.
 // Long mode (scripts/reliability): LINKPILOT_CRASH_KILLS, e.g. 20. Figures go to stdout and, when
 // set, to the file $LINKPILOT_RELIABILITY_REPORT.
 #include <gtest/gtest.h>
@@ -154,15 +155,18 @@ TEST_F(Reliability_CrashLoop, NoAcknowledgedDeliveryIsLostAcrossSigkills) {
         }
     }
 
-    // Scalingo made every job's deploy, and at most one extra per app at each kill of either
-    // process (a deploy made but its answer lost runs again).
+    // Scalingo made every job's deploy, and few extra: a deploy made but its answer lost (or not
+    // yet recorded) runs again. Per app, a kill of serve repeats the call in flight and, if it
+    // lands in the millisecond between an answer and the write of its outcome (the app's next
+    // call already started: README, "At least once"), the call just answered; a restart of the
+    // simulator repeats the call it cut.
     int duplicates = 0;
     for (const auto* app : kApps) {
         const auto deploys = static_cast<int>(sim.deployments(app));
         EXPECT_GE(deploys, jobs_per_app[app]) << app << ": a deploy was lost";
         duplicates += deploys - jobs_per_app[app];
     }
-    EXPECT_LE(duplicates, (kills + sim_restarts) * static_cast<int>(kApps.size()));
+    EXPECT_LE(duplicates, (2 * kills + sim_restarts) * static_cast<int>(kApps.size()));
 
     const auto figures =
         fmt_figures(kills, sim_restarts, acked.size(), resends, done, lost, duplicates, seed);

@@ -2,11 +2,12 @@
 
 // A Store that forwards every call to a real one and counts the executor's settles by claim
 // scope, so tests can see how much of the queue the executor asks the store to scan; it can
-// also refuse settles as a read-only disk would. Atomic: the store runs on the group
-// committer's writer thread.
+// also refuse settles as a read-only disk would, or hold them as a slow disk would. Atomic: the
+// store runs on the group committer's writer thread.
 
 #include <atomic>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "daemon/store/store.hpp"
@@ -20,6 +21,10 @@ class CountingStore final : public store::Store {
         std::atomic<int> settles_by_app{0};
         std::atomic<bool> refuse_settles{false};
         std::atomic<int> settles_refused{0};
+        // While set, settle() waits on the writer thread (a stalled disk) before answering.
+        std::atomic<bool> hold_settles{false};
+        std::atomic<int> settles_held{0};
+        std::atomic<int> handovers{0};  // transitions that started their app's next job
     };
 
     CountingStore(std::unique_ptr<store::Store> inner, std::shared_ptr<Counts> counts)
@@ -29,6 +34,12 @@ class CountingStore final : public store::Store {
                                               const std::vector<std::string>& apps,
                                               store::TimePoint now, std::size_t claim_limit,
                                               store::ClaimScope scope) override {
+        if (counts_->hold_settles) {
+            ++counts_->settles_held;
+            while (counts_->hold_settles) {
+                std::this_thread::yield();
+            }
+        }
         if (counts_->refuse_settles) {
             ++counts_->settles_refused;
             return store::Result<store::SettleResult>{Unexpected{
@@ -37,6 +48,9 @@ class CountingStore final : public store::Store {
         if (claim_limit > 0) {
             ++(scope == store::ClaimScope::all ? counts_->settles_scanning_all
                                                : counts_->settles_by_app);
+        }
+        for (const auto& t : transitions) {
+            counts_->handovers += t.handover != 0 ? 1 : 0;
         }
         return inner_->settle(transitions, apps, now, claim_limit, scope);
     }

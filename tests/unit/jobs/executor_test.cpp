@@ -508,7 +508,71 @@ TEST_F(ExecutorTest, RunLoopWithEveryAppBusyClaimsFreedAppsWithoutScanningTheQue
     }
     EXPECT_EQ(api_.count("manual_deploy"), 8U);
     EXPECT_EQ(counts_->settles_scanning_all.load(), 1);
-    EXPECT_GE(counts_->settles_by_app.load(), 3);  // at least one per chained job of each app
+    // Each chained job was started by a claim of its app or by a handover from the job before.
+    EXPECT_GE(counts_->settles_by_app.load() + counts_->handovers.load(), 3);
+    executor().stop();
+    run_until([&] { return finished; });
+}
+
+TEST_F(ExecutorTest, RunLoopStartsAnAppsNextJobWithoutWaitingForTheStore) {
+    // The store stalls once `one` is running: `two`, named by the claim of `one`, starts as
+    // soon as `one` answers; `three` (named only by the stalled settle) waits for the store.
+    options_.idle_poll = std::chrono::hours(1);
+    const auto one = accept("deploy", "shop", R"({"branch":"one"})");
+    const auto two = accept("deploy", "shop", R"({"branch":"two"})");
+    const auto three = accept("deploy", "shop", R"({"branch":"three"})");
+    api_.hold();
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    run_until([&] { return api_.held() == 1; });
+    counts_->hold_settles = true;
+    api_.release();
+    run_until([&] { return api_.count("manual_deploy") == 2 && counts_->settles_held >= 1; });
+    for (int i = 0; i < 20; ++i) {
+        ioc_.poll();
+    }
+    EXPECT_EQ(api_.count("manual_deploy"), 2U);  // `three` waits for the store's answer
+
+    counts_->hold_settles = false;
+    run_until([&] { return job(three).state == "done"; });
+    EXPECT_EQ(job(one).state, "done");
+    EXPECT_EQ(job(two).state, "done");
+    EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "shop", "one"},
+                                                 {"manual_deploy", "shop", "two"},
+                                                 {"manual_deploy", "shop", "three"}}));
+    EXPECT_GE(counts_->handovers.load(), 1);
+    executor().stop();
+    run_until([&] { return finished; });
+    EXPECT_EQ(executor().in_flight(), 0U);
+}
+
+TEST_F(ExecutorTest, RunLoopNeverStartsADebouncedJobBeforeItsClaim) {
+    // A debounced job may be superseded while the job before it runs: only a claim, in the
+    // store, may start it (SPEC 2.4: a burst gives one deploy of the latest state).
+    options_.idle_poll = std::chrono::hours(1);
+    const auto first = accept("deploy", "shop", R"({"branch":"one"})");
+    const auto stale = accept("deploy", "shop", R"({"branch":"two"})", "shop:main", seconds(1));
+    clock_.advance(seconds(2));  // `stale` is due
+    api_.hold();
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    run_until([&] { return api_.held() == 1; });
+    const auto latest = accept("deploy", "shop", R"({"branch":"three"})", "shop:main", seconds(1));
+    EXPECT_EQ(job(stale).state, "done");  // superseded
+    api_.release();
+    run_until([&] { return job(first).state == "done"; });
+    for (int i = 0; i < 20; ++i) {
+        ioc_.poll();
+    }
+    EXPECT_EQ(api_.count("manual_deploy"), 1U);
+    EXPECT_EQ(job(latest).state, "pending");  // its quiet period runs
+
+    clock_.advance(seconds(2));
+    executor().notify();
+    run_until([&] { return job(latest).state == "done"; });
+    EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "shop", "one"},
+                                                 {"manual_deploy", "shop", "three"}}));
+    EXPECT_EQ(counts_->handovers.load(), 0);
     executor().stop();
     run_until([&] { return finished; });
 }

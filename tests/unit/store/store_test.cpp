@@ -651,6 +651,71 @@ TEST_P(StoreSettleTest, EachTransitionKindMatchesItsSingleMethod) {
     EXPECT_EQ(get(id[4]).note, "skipped: freeze");
 }
 
+TEST_P(StoreSettleTest, AClaimNamesTheAppsNextJobOnlyWhenItMayStartUnclaimed) {
+    // app-a's second job may follow its first unclaimed; app-b's is debounced (a newer
+    // delivery may supersede it at any time) and app-c's not due yet: neither is named.
+    const auto a1 = accept_one("d1", job("app-a"));
+    const auto b1 = accept_one("d2", job("app-b"));
+    const auto c1 = accept_one("d3", job("app-c"));
+    const auto a2 = accept_one("d4", job("app-a"));
+    auto debounced = job("app-b");
+    debounced.debounce_key = "app-b:main";
+    debounced.debounce = std::chrono::seconds(0);
+    accept_one("d5", debounced);
+    auto later = job("app-c");
+    later.not_before = clock_.now() + std::chrono::seconds(30);
+    accept_one("d6", later);
+
+    auto r = store_->settle({}, {}, clock_.now(), 10, ClaimScope::all);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(ids(r->claimed), (std::vector<std::int64_t>{a1, b1, c1}));
+    ASSERT_EQ(r->next.size(), 1U);
+    EXPECT_EQ(r->next[0].after, a1);
+    EXPECT_EQ(r->next[0].job.id, a2);
+    EXPECT_EQ(r->next[0].job.state, "pending");  // as read: the handover claims it
+}
+
+TEST_P(StoreSettleTest, AHandoverMarksTheStartedJobRunningInTheCommitOfTheOutcome) {
+    const auto a1 = accept_one("d1", job("app-a"));
+    const auto a2 = accept_one("d2", job("app-a"));
+    const auto a3 = accept_one("d3", job("app-a"));
+    ASSERT_EQ(claim(), (std::vector<std::int64_t>{a1}));
+
+    auto t = done(a1, "app-a");
+    t.handover = a2;
+    // A claim limit to spare: app-a is busy again (a2), so nothing else of it is claimed.
+    auto r = store_->settle({t}, {}, clock_.now(), 10, ClaimScope::named_apps);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    ASSERT_EQ(r->transitions.size(), 1U);
+    EXPECT_TRUE(r->transitions[0].has_value());
+    ASSERT_EQ(r->handovers.size(), 1U);
+    EXPECT_TRUE(r->handovers[0].has_value());
+    EXPECT_TRUE(r->claimed.empty());
+    EXPECT_EQ(get(a1).state, "done");
+    EXPECT_EQ(get(a2).state, "running");
+    EXPECT_EQ(get(a3).state, "pending");
+    // And the job after it, for the next handover.
+    ASSERT_EQ(r->next.size(), 1U);
+    EXPECT_EQ(r->next[0].after, a2);
+    EXPECT_EQ(r->next[0].job.id, a3);
+}
+
+TEST_P(StoreSettleTest, AHandoverOfAJobNoLongerPendingIsItsOwnErrorAndTheOutcomeLands) {
+    const auto a1 = accept_one("d1", job("app-a"));
+    const auto b1 = accept_one("d2", job("app-b"));
+    ASSERT_EQ(claim(), (std::vector<std::int64_t>{a1, b1}));
+    auto t = done(a1, "app-a");
+    t.handover = b1;  // running already
+    auto r = store_->settle({t}, {}, clock_.now(), 0, ClaimScope::named_apps);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_TRUE(r->transitions[0].has_value());
+    ASSERT_EQ(r->handovers.size(), 1U);
+    ASSERT_FALSE(r->handovers[0].has_value());
+    EXPECT_EQ(r->handovers[0].error().kind, StoreError::Kind::invalid_state);
+    EXPECT_EQ(get(a1).state, "done");
+    EXPECT_EQ(get(b1).state, "running");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(Backend::sqlite, Backend::postgres),
                          backend_name);
 INSTANTIATE_TEST_SUITE_P(Backends, StoreSettleTest,
