@@ -73,8 +73,7 @@ TEST_F(Reliability_CrashLoop, NoAcknowledgedDeliveryIsLostAcrossSigkills) {
                   "  rate_limit: 1000/s\n"
                   // Enough attempts to outlast a simulator restart on a loaded machine.
                   "  retry: { max_attempts: 20, initial_backoff: 50ms, max_backoff: 200ms }\n");
-    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                         "payloads" / "github-push-main.json");
+    const auto push = testing::sample_push();
 
     // The sender: one delivery every ~10 ms, each resent until acknowledged.
     std::atomic<unsigned short> port{daemon.port()};

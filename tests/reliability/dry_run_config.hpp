@@ -1,14 +1,12 @@
 #pragma once
 
 // The daemon of the disk fault and abuse tests: GitHub pushes (signed with `secret`) deploy one
-// app, Scalingo calls are dry-run, and the project's sample push to send it.
+// app, and Scalingo calls are dry-run (tests send it testing::sample_push()).
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
-
-#include "tests/support/fixtures.hpp"
 
 namespace linkpilot::testing {
 
@@ -24,11 +22,6 @@ inline void write_dry_run_config(const std::filesystem::path& config,
                           << "  github: { secrets: [\"" << secret << "\"] }\n"
                           << "rules:\n"
                           << "  - { name: staging, on: push, deploy: { app: shop-staging } }\n";
-}
-
-inline std::string sample_push() {
-    return read_file(std::filesystem::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                     "payloads" / "github-push-main.json");
 }
 
 }  // namespace linkpilot::testing

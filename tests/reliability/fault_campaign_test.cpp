@@ -98,8 +98,7 @@ TEST_F(Reliability_Faults, EveryJobEndsDoneOrFailedWithItsReasonAndTheDaemonStay
         }
     });
 
-    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                         "payloads" / "github-push-main.json");
+    const auto push = testing::sample_push();
     for (int i = 0; i < deliveries; ++i) {
         const auto r = daemon.github("push", push, "fault-" + std::to_string(i));
         ASSERT_EQ(r.status, 202) << r.body << r.error;
@@ -182,8 +181,7 @@ TEST_F(Reliability_Faults, AnUnreachableApiHostFailsJobsWithTheReasonAndTheDaemo
     const std::vector<Case> cases{
         {"dns", "http://api.linkpilot-test.invalid", "resolving api.linkpilot-test.invalid"},
         {"tls", "https://127.0.0.1:" + sim_port, "TLS handshake with 127.0.0.1"}};
-    const auto push = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                         "payloads" / "github-push-main.json");
+    const auto push = testing::sample_push();
     std::string figures = "unreachable_api";
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);

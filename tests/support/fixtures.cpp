@@ -54,4 +54,9 @@ std::vector<FixtureEntry> read_index(const std::filesystem::path& dir) {
     return out;
 }
 
+std::string sample_push() {
+    return read_file(std::filesystem::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
+                     "payloads" / "github-push-main.json");
+}
+
 }  // namespace linkpilot::testing

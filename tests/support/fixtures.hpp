@@ -25,6 +25,9 @@ std::optional<std::filesystem::path> corpus_dir();
 // Entries of <dir>/index.json.
 std::vector<FixtureEntry> read_index(const std::filesystem::path& dir);
 std::string read_file(const std::filesystem::path& path);
+// The project's own sample push (config/examples/payloads/github-push-main.json: acme/shop,
+// push to main), for tests that need a valid delivery rather than a real forge's payload.
+std::string sample_push();
 
 }  // namespace linkpilot::testing
 

@@ -50,8 +50,7 @@ class Cli_Logs : public ::testing::Test {
   protected:
     void SetUp() override {
         dir_ = testing::make_temp_dir("linkpilot-logs");
-        payload_ = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                      "payloads" / "github-push-main.json");
+        payload_ = testing::sample_push();
     }
     void TearDown() override { fs::remove_all(dir_); }
 

@@ -62,8 +62,7 @@ class Cli_Reload : public ::testing::Test {
         // The config in a directory of its own, as /etc/linkpilot or a container mount.
         fs::create_directories(dir_ / "etc");
         config_ = dir_ / "etc" / "linkpilot.yaml";
-        payload_ = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                      "payloads" / "github-push-main.json");
+        payload_ = testing::sample_push();
     }
     void TearDown() override { fs::remove_all(dir_); }
 

@@ -149,8 +149,7 @@ class E2E_Drain : public ::testing::Test {
 
 TEST_F(E2E_Drain, SigtermUnderLoadAnswersOrRefusesEveryRequestAndKeepsPendingJobs) {
     // The project's own demo payload (acme/shop, push to main), not a fixture.
-    const auto push = testing::read_file(std::filesystem::path(LINKPILOT_SOURCE_DIR) /
-                                         "config/examples/payloads" / "github-push-main.json");
+    const auto push = testing::sample_push();
     ASSERT_FALSE(push.empty());
 
     Simulator sim(dir_ / "sim", testing::seed_linked({kApps[0], kApps[1], kApps[2], kApps[3]}));

@@ -56,8 +56,7 @@ class E2E_Replicas : public ::testing::Test {
         schema_ = std::make_unique<testing::PgSchema>(*url);
         ASSERT_TRUE(schema_->ok()) << schema_->error();
         dir_ = testing::make_temp_dir("linkpilot-e2e-replicas");
-        push_ = testing::read_file(fs::path(LINKPILOT_SOURCE_DIR) / "config" / "examples" /
-                                   "payloads" / "github-push-main.json");
+        push_ = testing::sample_push();
     }
     void TearDown() override {
         if (!dir_.empty()) {

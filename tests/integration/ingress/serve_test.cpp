@@ -340,8 +340,7 @@ TEST_F(Ingress_Serve, StoreSlowerThanTheRequestTimeoutIs503AndTheRedeliveryIsAcc
     sqlite3_busy_timeout(lock.get(), 10000);
     ASSERT_EQ(sqlite3_exec(lock.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
 
-    const std::string push = testing::read_file(std::filesystem::path(LINKPILOT_SOURCE_DIR) /
-                                                "config/examples/payloads/github-push-main.json");
+    const std::string push = testing::sample_push();
     const auto started = std::chrono::steady_clock::now();
     auto refused = d.github("push", push, "slow-1");
     const auto took = std::chrono::steady_clock::now() - started;
