@@ -221,6 +221,11 @@ awaitable<std::size_t> Executor::settle(bool claim) {
         }
     }
     in_flight_ -= freed;
+    for (const auto& w : writes) {
+        if (!w.keeps_slot) {
+            slot_holders_.erase(w.transition.app);
+        }
+    }
     if (limit > 0 && scope == store::ClaimScope::all) {
         next_wakeup_ = settled->next_wakeup;
         // Runnable heads left unclaimed (the scan ran out of slots): they go first, in
@@ -271,15 +276,17 @@ bool Executor::may_hand_over() {
     if (backlog_ || scan_needed_) {
         return false;
     }
-    // A named app with a job running needs no claim by name: its next job follows that one
-    // (by handover, or by the claim in the settle that writes its outcome).
-    std::erase_if(named_apps_, [this](const std::string& app) { return running_.contains(app); });
+    // A named app that holds a slot needs no claim by name: its next job follows in that slot
+    // (by handover, or claimed by the settle that writes the outcome and frees the slot).
+    std::erase_if(named_apps_,
+                  [this](const std::string& app) { return slot_holders_.contains(app); });
     return named_apps_.empty();
 }
 
 void Executor::start(store::Job job, bool keeps_slot) {
     if (!keeps_slot) {
         ++in_flight_;
+        slot_holders_.insert(job.app);
     }
     running_.insert_or_assign(job.app, job.id);
     if (const auto action = action_from_string(job.action)) {
@@ -301,6 +308,7 @@ void Executor::job_ended(const std::exception_ptr& e, const std::string& label,
             running_.erase(it);
             next_.erase(app);
         }
+        slot_holders_.erase(app);  // job_returned() frees the slot
         // A bug, not an outcome: the job stays `running` in the store
         // until the next start recovers it.
         try {

@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -169,6 +170,9 @@ class Executor {
     // Per app, the job whose coroutine is running, and the job the store named to follow it.
     std::unordered_map<std::string, std::int64_t> running_;
     std::unordered_map<std::string, store::NextJob> next_;
+    // The apps holding a slot: from the claim of a job until the settle that writes the outcome
+    // of the last job of the chain started in that slot.
+    std::unordered_set<std::string> slot_holders_;
     std::optional<store::TimePoint> next_wakeup_;  // from the last settle that claimed
     bool store_failed_ = false;  // the last settle got a store error: retry after idle_poll
     // The next settle claims from all apps (ClaimScope::all) rather than only the apps whose

@@ -546,6 +546,33 @@ TEST_F(ExecutorTest, RunLoopStartsAnAppsNextJobWithoutWaitingForTheStore) {
     EXPECT_EQ(executor().in_flight(), 0U);
 }
 
+TEST_F(ExecutorTest, RunLoopKeepsHandingOverWhileDeliveriesNameBusyApps) {
+    // Every slot taken, and a delivery names both apps (as the ingress does): they hold their
+    // slots, so nobody waits for one, and each app's next job still starts without a claim.
+    options_.max_concurrency = 2;
+    options_.idle_poll = std::chrono::hours(1);
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 2; ++i) {
+        ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
+        ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
+    }
+    api_.hold();
+    bool finished = false;
+    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    run_until([&] { return api_.held() == 2; });
+    ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
+    ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
+    executor().notify({"app-a", "app-b"});
+    api_.release();
+    run_until([&] { return job(ids[4]).state == "done" && job(ids[5]).state == "done"; });
+    for (const auto id : ids) {
+        EXPECT_EQ(job(id).state, "done") << "job " << id;
+    }
+    EXPECT_GE(counts_->handovers.load(), 2);  // the first jobs' successors, named by the scan
+    executor().stop();
+    run_until([&] { return finished; });
+}
+
 TEST_F(ExecutorTest, RunLoopNeverStartsADebouncedJobBeforeItsClaim) {
     // A debounced job may be superseded while the job before it runs: only a claim, in the
     // store, may start it (SPEC 2.4: a burst gives one deploy of the latest state).
