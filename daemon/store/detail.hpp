@@ -40,4 +40,7 @@ inline TimePoint from_ms(std::int64_t ms) { return TimePoint{std::chrono::millis
 // since a newer delivery may supersede a debounced job at any time.
 [[nodiscard]] bool may_follow(const Job& next, TimePoint now);
 
+// Settle's error for a Transition::handover whose job was no longer pending.
+[[nodiscard]] StoreError handover_not_pending(std::int64_t job_id);
+
 }  // namespace linkpilot::store::detail

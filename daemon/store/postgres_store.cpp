@@ -1068,9 +1068,7 @@ class PostgresStore final : public Store {
             return Unexpected{mark.error()};
         }
         if (mark->affected() == 0) {
-            return Unexpected{StoreError{
-                StoreError::Kind::invalid_state,
-                "job " + std::to_string(t.handover) + " was started but is no longer pending"}};
+            return Unexpected{detail::handover_not_pending(t.handover)};
         }
         return add_next(t.app, t.handover, now, out);
     }

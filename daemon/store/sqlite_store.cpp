@@ -485,21 +485,7 @@ class SqliteStore final : public Store {
         return read_jobs(*q);
     }
 
-    Result<std::optional<Job>> get_job(std::int64_t id) override {
-        auto q = query(kGetJob);
-        if (!q) {
-            return Unexpected{q.error()};
-        }
-        q->bind(1, id);
-        auto row = q->step();
-        if (!row) {
-            return Unexpected{row.error()};
-        }
-        if (!*row) {
-            return std::optional<Job>{};
-        }
-        return std::optional<Job>{read_job(*q)};
-    }
+    Result<std::optional<Job>> get_job(std::int64_t id) override { return one_job(kGetJob, id); }
 
     Result<std::vector<Job>> claim_runnable(TimePoint now, std::size_t limit) override {
         if (limit == 0) {
@@ -966,22 +952,14 @@ class SqliteStore final : public Store {
                 return Ok{};
             }
         }
-        Job head;
-        {
-            auto q = query(kAppHead);
-            if (!q) {
-                return Unexpected{q.error()};
-            }
-            q->bind(1, app);
-            auto row = q->step();
-            if (!row) {
-                return Unexpected{row.error()};
-            }
-            if (!*row) {
-                return Ok{};
-            }
-            head = read_job(*q);
+        auto found = app_head(app);
+        if (!found) {
+            return Unexpected{found.error()};
         }
+        if (!*found) {
+            return Ok{};
+        }
+        Job head = std::move(**found);
         if (head.next_attempt_at > now) {
             if (!out.next_wakeup || head.next_attempt_at < *out.next_wakeup) {
                 out.next_wakeup = head.next_attempt_at;
@@ -1018,29 +996,41 @@ class SqliteStore final : public Store {
             return Unexpected{changed.error()};
         }
         if (*changed == 0) {
-            return Unexpected{StoreError{
-                StoreError::Kind::invalid_state,
-                "job " + std::to_string(t.handover) + " was started but is no longer pending"}};
+            return Unexpected{detail::handover_not_pending(t.handover)};
         }
         return add_next(t.app, t.handover, now, out);
     }
 
-    // Adds `app`'s oldest pending job to out.next when it may follow job `after` unclaimed.
-    Result<Ok> add_next(std::string_view app, std::int64_t after, TimePoint now,
-                        SettleResult& out) {
-        auto q = query(kAppHead);
+    // The job `sql` selects with `arg` as ?1, if any.
+    template <class Arg>
+    Result<std::optional<Job>> one_job(const char* sql, const Arg& arg) {
+        auto q = query(sql);
         if (!q) {
             return Unexpected{q.error()};
         }
-        q->bind(1, app);
+        q->bind(1, arg);
         auto row = q->step();
         if (!row) {
             return Unexpected{row.error()};
         }
-        if (*row) {
-            if (auto next = read_job(*q); detail::may_follow(next, now)) {
-                out.next.push_back(NextJob{after, std::move(next)});
-            }
+        if (!*row) {
+            return std::optional<Job>{};
+        }
+        return std::optional<Job>{read_job(*q)};
+    }
+
+    // `app`'s oldest pending job, if any.
+    Result<std::optional<Job>> app_head(std::string_view app) { return one_job(kAppHead, app); }
+
+    // Adds `app`'s oldest pending job to out.next when it may follow job `after` unclaimed.
+    Result<Ok> add_next(std::string_view app, std::int64_t after, TimePoint now,
+                        SettleResult& out) {
+        auto next = app_head(app);
+        if (!next) {
+            return Unexpected{next.error()};
+        }
+        if (*next && detail::may_follow(**next, now)) {
+            out.next.push_back(NextJob{after, std::move(**next)});
         }
         return Ok{};
     }

@@ -84,4 +84,9 @@ bool may_follow(const Job& next, TimePoint now) {
     return !next.debounce_key && next.next_attempt_at <= now;
 }
 
+StoreError handover_not_pending(std::int64_t job_id) {
+    return StoreError{StoreError::Kind::invalid_state,
+                      "job " + std::to_string(job_id) + " was started but is no longer pending"};
+}
+
 }  // namespace linkpilot::store::detail
