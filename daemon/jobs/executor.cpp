@@ -241,12 +241,10 @@ awaitable<std::size_t> Executor::settle(bool claim) {
         start(std::move(job));
     }
     for (auto& n : settled->next) {
-        // Kept only while the job it follows is still running here: a job that returned
-        // before this answer came has had its outcome queued without a handover.
+        // queue_write() uses it only for the job it follows: if that job returned before this
+        // answer came, the entry is never used and goes with the app's next outcome.
         auto app = n.job.app;
-        if (const auto it = running_.find(app); it != running_.end() && it->second == n.after) {
-            next_.insert_or_assign(std::move(app), std::move(n));
-        }
+        next_.insert_or_assign(std::move(app), std::move(n));
     }
     if (in_flight_ == 0) {
         idle_.cancel();
@@ -288,26 +286,22 @@ void Executor::start(store::Job job, bool keeps_slot) {
         ++in_flight_;
         slot_holders_.insert(job.app);
     }
-    running_.insert_or_assign(job.app, job.id);
     if (const auto action = action_from_string(job.action)) {
         metrics_.count(*action, Outcome::started);
     }
     auto label = job_label(job);
     auto app = job.app;  // captured before run_job takes the job
-    const auto id = job.id;
     net::co_spawn(strand_, run_job(std::move(job)),
                   net::bind_executor(
-                      strand_, [this, label = std::move(label), app = std::move(app), id](
-                                   const std::exception_ptr& e) { job_ended(e, label, app, id); }));
+                      strand_, [this, label = std::move(label), app = std::move(app)](
+                                   const std::exception_ptr& e) { job_ended(e, label, app); }));
 }
 
 void Executor::job_ended(const std::exception_ptr& e, const std::string& label,
-                         const std::string& app, std::int64_t id) {
+                         const std::string& app) {
     if (e) {
-        if (const auto it = running_.find(app); it != running_.end() && it->second == id) {
-            running_.erase(it);
-            next_.erase(app);
-        }
+        // One job of an app runs at a time: whatever was named to follow it is this one's.
+        next_.erase(app);
         slot_holders_.erase(app);  // job_returned() frees the slot
         // A bug, not an outcome: the job stays `running` in the store
         // until the next start recovers it.
@@ -352,7 +346,6 @@ awaitable<void> Executor::flush() {
 
 void Executor::queue_write(std::string label, store::Transition transition, std::string_view what) {
     using Kind = store::Transition::Kind;
-    running_.erase(transition.app);
     std::optional<store::Job> follower;
     if (const auto it = next_.find(transition.app); it != next_.end()) {
         // A rescheduled or deferred job stays its app's head: what follows it must wait.

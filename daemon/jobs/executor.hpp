@@ -148,9 +148,8 @@ class Executor {
     [[nodiscard]] bool may_hand_over();
     // How many slots the given writes free once committed.
     [[nodiscard]] static std::size_t slots_freed(const std::vector<PendingWrite>& writes);
-    // start()'s completion: a job coroutine `id` of `app` returned, or threw (a bug).
-    void job_ended(const std::exception_ptr& e, const std::string& label, const std::string& app,
-                   std::int64_t id);
+    // start()'s completion: a job coroutine of `app` returned, or threw (a bug).
+    void job_ended(const std::exception_ptr& e, const std::string& label, const std::string& app);
     // A job coroutine returned (its outcome queued) or died (nothing queued: `released`).
     void job_returned(bool released);
 
@@ -167,8 +166,7 @@ class Executor {
     std::size_t in_flight_ = 0;
     std::size_t claiming_ = 0;  // slots reserved by a poll() waiting for the store
     std::vector<PendingWrite> writes_;
-    // Per app, the job whose coroutine is running, and the job the store named to follow it.
-    std::unordered_map<std::string, std::int64_t> running_;
+    // Per app, the job the store named to follow the app's running job (NextJob::after).
     std::unordered_map<std::string, store::NextJob> next_;
     // The apps holding a slot: from the claim of a job until the settle that writes the outcome
     // of the last job of the chain started in that slot.
