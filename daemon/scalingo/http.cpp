@@ -79,6 +79,9 @@ bool is_stale_connection_error(const boost::system::error_code& ec) {
 }
 
 // Where an operator goes next when the chain, not the name, is the problem.
+// Each pooled connection's read buffer, enough for any answer but a long list in one read.
+constexpr std::size_t kReadBufferBytes = 4096;
+
 std::string trust_hint(long verify) {
     switch (verify) {
         case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
@@ -91,10 +94,6 @@ std::string trust_hint(long verify) {
     }
 }
 
-}  // namespace
-
-namespace {
-constexpr std::size_t kReadBufferBytes = 4096;
 }  // namespace
 
 struct HttpTransport::Connection {
