@@ -112,6 +112,19 @@ class ExecutorTest : public ::testing::Test {
         return j ? *j : store::Job{};
     }
 
+    // executor().run() on the test's io_context, as `serve` runs it.
+    void start_loop() {
+        net::co_spawn(ioc_, executor().run(), [this](const std::exception_ptr& e) {
+            EXPECT_FALSE(e);
+            loop_returned_ = true;
+        });
+    }
+    // Stops the loop and waits until run() has returned (after its drain).
+    void stop_loop() {
+        executor().stop();
+        run_until([this] { return loop_returned_; });
+    }
+
     // Claims what is due, starts it, and waits until every started job has finished.
     std::size_t poll_and_settle() {
         const auto started = await(executor().poll());
@@ -129,6 +142,7 @@ class ExecutorTest : public ::testing::Test {
     net::io_context ioc_;
     std::unique_ptr<Executor> executor_;
     int deliveries_ = 0;
+    bool loop_returned_ = false;
 };
 
 using FakeCall = testing::FakeApi::Call;
@@ -438,11 +452,7 @@ TEST_F(ExecutorTest, RunLoopRunsJobsWhenNotifiedAndReturnsAfterStop) {
     // A long idle sleep: only notify(), finished jobs and stop() wake the loop here.
     options_.idle_poll = std::chrono::hours(1);
     const auto first = accept("deploy", "shop", R"({"branch":"main"})");
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr& e) {
-        EXPECT_FALSE(e);
-        finished = true;
-    });
+    start_loop();
     run_until([&] { return api_.count("manual_deploy") == 1 && job(first).state == "done"; });
 
     const auto second = accept("review_app", "shop", R"({"pr_number":3})");
@@ -450,8 +460,7 @@ TEST_F(ExecutorTest, RunLoopRunsJobsWhenNotifiedAndReturnsAfterStop) {
     run_until([&] { return job(second).state == "done"; });
     EXPECT_EQ(api_.count("manual_review_app"), 1U);
 
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
     EXPECT_EQ(executor().in_flight(), 0U);
 }
 
@@ -460,16 +469,14 @@ TEST_F(ExecutorTest, RunLoopChainsAnAppsJobsInOrderWithoutNotify) {
     const auto a1 = accept("deploy", "app-a", R"({"branch":"one"})");
     const auto a2 = accept("deploy", "app-a", R"({"branch":"two"})");
     const auto a3 = accept("deploy", "app-a", R"({"branch":"three"})");
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    start_loop();
     run_until([&] { return job(a3).state == "done"; });
     EXPECT_EQ(job(a1).state, "done");
     EXPECT_EQ(job(a2).state, "done");
     EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "app-a", "one"},
                                                  {"manual_deploy", "app-a", "two"},
                                                  {"manual_deploy", "app-a", "three"}}));
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
 }
 
 TEST_F(ExecutorTest, RunLoopGivesAFreedSlotToTheOldestWaitingJobOfAnyApp) {
@@ -479,14 +486,12 @@ TEST_F(ExecutorTest, RunLoopGivesAFreedSlotToTheOldestWaitingJobOfAnyApp) {
     accept("deploy", "app-a", R"({"branch":"a1"})");
     accept("deploy", "app-b", R"({"branch":"b1"})");
     const auto a2 = accept("deploy", "app-a", R"({"branch":"a2"})");
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    start_loop();
     run_until([&] { return job(a2).state == "done"; });
     EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "app-a", "a1"},
                                                  {"manual_deploy", "app-b", "b1"},
                                                  {"manual_deploy", "app-a", "a2"}}));
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
 }
 
 TEST_F(ExecutorTest, RunLoopWithEveryAppBusyClaimsFreedAppsWithoutScanningTheQueue) {
@@ -500,8 +505,7 @@ TEST_F(ExecutorTest, RunLoopWithEveryAppBusyClaimsFreedAppsWithoutScanningTheQue
         ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
         ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
     }
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    start_loop();
     run_until([&] { return job(ids.back()).state == "done"; });
     for (const auto id : ids) {
         EXPECT_EQ(job(id).state, "done") << "job " << id;
@@ -510,8 +514,7 @@ TEST_F(ExecutorTest, RunLoopWithEveryAppBusyClaimsFreedAppsWithoutScanningTheQue
     EXPECT_EQ(counts_->settles_scanning_all.load(), 1);
     // Each chained job was started by a claim of its app or by a handover from the job before.
     EXPECT_GE(counts_->settles_by_app.load() + counts_->handovers.load(), 3);
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
 }
 
 TEST_F(ExecutorTest, RunLoopStartsAnAppsNextJobWithoutWaitingForTheStore) {
@@ -522,8 +525,7 @@ TEST_F(ExecutorTest, RunLoopStartsAnAppsNextJobWithoutWaitingForTheStore) {
     const auto two = accept("deploy", "shop", R"({"branch":"two"})");
     const auto three = accept("deploy", "shop", R"({"branch":"three"})");
     api_.hold();
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    start_loop();
     run_until([&] { return api_.held() == 1; });
     counts_->hold_settles = true;
     api_.release();
@@ -541,8 +543,7 @@ TEST_F(ExecutorTest, RunLoopStartsAnAppsNextJobWithoutWaitingForTheStore) {
                                                  {"manual_deploy", "shop", "two"},
                                                  {"manual_deploy", "shop", "three"}}));
     EXPECT_GE(counts_->handovers.load(), 1);
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
     EXPECT_EQ(executor().in_flight(), 0U);
 }
 
@@ -557,8 +558,7 @@ TEST_F(ExecutorTest, RunLoopKeepsHandingOverWhileDeliveriesNameBusyApps) {
         ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
     }
     api_.hold();
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    start_loop();
     run_until([&] { return api_.held() == 2; });
     ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
     ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
@@ -569,8 +569,7 @@ TEST_F(ExecutorTest, RunLoopKeepsHandingOverWhileDeliveriesNameBusyApps) {
         EXPECT_EQ(job(id).state, "done") << "job " << id;
     }
     EXPECT_GE(counts_->handovers.load(), 2);  // the first jobs' successors, named by the scan
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
 }
 
 TEST_F(ExecutorTest, RunLoopNeverStartsADebouncedJobBeforeItsClaim) {
@@ -581,8 +580,7 @@ TEST_F(ExecutorTest, RunLoopNeverStartsADebouncedJobBeforeItsClaim) {
     const auto stale = accept("deploy", "shop", R"({"branch":"two"})", "shop:main", seconds(1));
     clock_.advance(seconds(2));  // `stale` is due
     api_.hold();
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    start_loop();
     run_until([&] { return api_.held() == 1; });
     const auto latest = accept("deploy", "shop", R"({"branch":"three"})", "shop:main", seconds(1));
     EXPECT_EQ(job(stale).state, "done");  // superseded
@@ -600,8 +598,7 @@ TEST_F(ExecutorTest, RunLoopNeverStartsADebouncedJobBeforeItsClaim) {
     EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "shop", "one"},
                                                  {"manual_deploy", "shop", "three"}}));
     EXPECT_EQ(counts_->handovers.load(), 0);
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
 }
 
 TEST_F(ExecutorTest, StopDoesNotWaitOutTheDrainForOutcomesTheStoreRefuses) {
@@ -611,14 +608,12 @@ TEST_F(ExecutorTest, StopDoesNotWaitOutTheDrainForOutcomesTheStoreRefuses) {
     options_.drain_timeout = std::chrono::hours(1);
     const auto id = accept("deploy", "shop", R"({"branch":"main"})");
     api_.hold();
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    start_loop();
     run_until([&] { return api_.held() == 1; });
     counts_->refuse_settles = true;
     api_.release();
     run_until([&] { return counts_->settles_refused.load() >= 1; });
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
     EXPECT_GE(counts_->settles_refused.load(), 2);  // the stop's own try
     counts_->refuse_settles = false;
     // Still running in the store: the next start recovers it and runs it again (at least once).
@@ -630,8 +625,7 @@ TEST_F(ExecutorTest, RunLoopHoldsABackingOffJobAndItsSuccessorUntilDue) {
     api_.fail_next("manual_deploy", testing::FakeApi::http_error(500, "500 Internal Server Error"));
     const auto first = accept("deploy", "shop", R"({"branch":"one"})");
     const auto second = accept("deploy", "shop", R"({"branch":"two"})");
-    bool finished = false;
-    net::co_spawn(ioc_, executor().run(), [&](const std::exception_ptr&) { finished = true; });
+    start_loop();
     run_until([&] { return job(first).attempts == 1; });
     // The retry of `first` is not due yet; `second` waits behind it (SPEC 5 order).
     for (int i = 0; i < 20; ++i) {
@@ -646,8 +640,7 @@ TEST_F(ExecutorTest, RunLoopHoldsABackingOffJobAndItsSuccessorUntilDue) {
     run_until([&] { return job(second).state == "done"; });
     EXPECT_EQ(job(first).state, "done");
     EXPECT_EQ(api_.calls.back(), (FakeCall{"manual_deploy", "shop", "two"}));
-    executor().stop();
-    run_until([&] { return finished; });
+    stop_loop();
 }
 
 TEST(Metrics_Unit, OldestPendingAgeIsNowMinusCreation) {
