@@ -78,10 +78,10 @@ bool is_stale_connection_error(const boost::system::error_code& ec) {
            ec == net::error::connection_aborted || ec == ssl::error::stream_truncated;
 }
 
-// Where an operator goes next when the chain, not the name, is the problem.
 // Each pooled connection's read buffer, enough for any answer but a long list in one read.
 constexpr std::size_t kReadBufferBytes = 4096;
 
+// Where an operator goes next when the chain, not the name, is the problem.
 std::string trust_hint(long verify) {
     switch (verify) {
         case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
