@@ -104,8 +104,8 @@ class GroupCommitter {
                       "run() needs a function returning store::Result<T>");
         return boost::asio::async_initiate<Token, void(R)>(
             [this](auto handler, F f) {
-                post_to_writer([f = std::move(f), done = bind_completion<R>(std::move(handler))](
-                                   Store* store) mutable {
+                this->post_to_writer([f = std::move(f), done = bind_completion<R>(std::move(
+                                                            handler))](Store* store) mutable {
                     if (store == nullptr) {
                         std::move(done)(R{Unexpected{closed_error()}});
                         return;
