@@ -232,7 +232,8 @@ Response handle(const Request& req) {
     }
     const auto& cfg = fuzz_config();
     const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'780'000'000));
-    auto received = ingress::decide_webhook(which, req, cfg, "fuzz", now, "lp-fuzz");
+    const auto fuzz_id = [] { return std::string("lp-fuzz"); };
+    auto received = ingress::decide_webhook(which, req, cfg, "fuzz", now, fuzz_id);
     if (std::holds_alternative<ingress::ToStore>(received) && !authentic(which, req)) {
         fail("202 without a correct signature or token");
     }
@@ -243,7 +244,7 @@ Response handle(const Request& req) {
     } else {
         resigned.set("X-Gitlab-Token", kGitlabToken);
     }
-    auto again = ingress::decide_webhook(which, resigned, cfg, "fuzz", now, "lp-fuzz");
+    auto again = ingress::decide_webhook(which, resigned, cfg, "fuzz", now, fuzz_id);
     auto res = answer(which, resigned, std::move(again));
     check_response(res);
     if (res.result() == http::status::unauthorized) {

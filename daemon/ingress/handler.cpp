@@ -151,7 +151,8 @@ Response accepted(const Request& req, std::string_view delivery, std::string_vie
 
 Decision decide_webhook(Route which, const Request& req, const config::Config& cfg,
                         std::string_view config_fingerprint,
-                        std::chrono::system_clock::time_point now, std::string_view fallback_id) {
+                        std::chrono::system_clock::time_point now,
+                        const std::function<std::string()>& fallback_id) {
     const bool github = which == Route::github;
     // Cheapest checks first: headers, then the signature, then parsing (STYLE 3).
     auto type = media_type(req);
@@ -235,8 +236,7 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
 
     ToStore out;
     auto& d = out.delivery;
-    d.id =
-        delivery_id && !delivery_id->empty() ? std::string(*delivery_id) : std::string(fallback_id);
+    d.id = delivery_id && !delivery_id->empty() ? std::string(*delivery_id) : fallback_id();
     d.provider = github ? "github" : "gitlab";
     d.event = std::string(*event_name);
     d.repo = event.repo;

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -36,10 +37,11 @@ using Decision = std::variant<Response, ToStore>;
 
 // Handles POST /webhooks/{github,gitlab}: content type, event header, signature or token, JSON
 // (an object, at most 64 levels deep), normalisation, allowlist and rules. `fallback_id` names
-// the delivery when the forge sent no delivery id header.
+// the delivery when the forge sent no delivery id header (called only then: a random id costs).
 Decision decide_webhook(Route which, const Request& req, const config::Config& cfg,
                         std::string_view config_fingerprint,
-                        std::chrono::system_clock::time_point now, std::string_view fallback_id);
+                        std::chrono::system_clock::time_point now,
+                        const std::function<std::string()>& fallback_id);
 
 // The delivery id the request claims (X-GitHub-Delivery, Idempotency-Key, X-Gitlab-Event-UUID),
 // for the log line of a rejected request: unverified, so cut to 64 printable ASCII characters;

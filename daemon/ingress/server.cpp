@@ -335,7 +335,7 @@ net::awaitable<Response> Server::handle(Request& req) {
     const auto cfg = config_;  // keeps this request's config alive across a reload
     const std::string provider = which == Route::github ? "github" : "gitlab";
     auto decision =
-        decide_webhook(which, req, *cfg, fingerprint_, clock_.now(), random_delivery_id());
+        decide_webhook(which, req, *cfg, fingerprint_, clock_.now(), random_delivery_id);
     if (auto* res = std::get_if<Response>(&decision)) {
         // The reason never holds a secret: verify.cpp reports only what was wrong.
         log_->warn("{} webhook (delivery {}) rejected with {}: {}", provider,

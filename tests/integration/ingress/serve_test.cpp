@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -324,6 +325,32 @@ TEST_F(Ingress_Errors, DuplicateDeliveryIsAcknowledgedOnce) {
     EXPECT_EQ(again.status, 202);
     EXPECT_EQ(status_of(again).at("status").as_string(), "duplicate");
     EXPECT_EQ(status_of(again).at("jobs").as_int64(), 0);
+}
+
+// README: a delivery without a delivery id header gets a random id ("lp-" and 32 hex digits),
+// so two such sends are two deliveries; a header, when present, is the id (above).
+TEST_F(Ingress_Errors, DeliveryWithoutAnIdHeaderGetsARandomIdAndIsNotDeduplicated) {
+    auto send = [&] {
+        return daemon_->post("/webhooks/github", push_,
+                             {{"X-GitHub-Event", "push"},
+                              {"X-Hub-Signature-256", testing::github_signature(kSecret1, push_)}});
+    };
+    auto first = send();
+    auto second = send();
+    ASSERT_EQ(first.status, 202) << first.body;
+    ASSERT_EQ(second.status, 202) << second.body;
+    const std::string a(status_of(first).at("delivery").as_string());
+    const std::string b(status_of(second).at("delivery").as_string());
+    auto random_id = [](const std::string& id) {
+        return id.size() == 35 && id.starts_with("lp-") &&
+               std::all_of(id.begin() + 3, id.end(),
+                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    };
+    EXPECT_TRUE(random_id(a)) << a;
+    EXPECT_TRUE(random_id(b)) << b;
+    EXPECT_NE(a, b);
+    EXPECT_EQ(status_of(second).at("status").as_string(), "queued");
+    EXPECT_EQ(status_of(second).at("jobs").as_int64(), 1);
 }
 
 // A store that cannot commit within server.request_timeout (here another process holds the
