@@ -104,14 +104,15 @@ class GroupCommitter {
                       "run() needs a function returning store::Result<T>");
         return boost::asio::async_initiate<Token, void(R)>(
             [this](auto handler, F f) {
-                this->post_to_writer([f = std::move(f), done = bind_completion<R>(std::move(
-                                                            handler))](Store* store) mutable {
-                    if (store == nullptr) {
-                        std::move(done)(R{Unexpected{closed_error()}});
-                        return;
-                    }
-                    std::move(done)(f(*store));
-                });
+                auto done = bind_completion<R>(std::move(handler));
+                this->post_to_writer(
+                    [f = std::move(f), done = std::move(done)](Store* store) mutable {
+                        if (store == nullptr) {
+                            std::move(done)(R{Unexpected{closed_error()}});
+                            return;
+                        }
+                        std::move(done)(f(*store));
+                    });
             },
             token, std::move(fn));
     }
