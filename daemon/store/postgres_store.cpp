@@ -1041,12 +1041,11 @@ class PostgresStore final : public Store {
             }
             return Ok{};
         }
-        auto mark =
-            run(kMarkRunning, Params{}.add(head.id).add(owner_).add(now + lease()).add(now));
-        if (!mark) {
-            return Unexpected{mark.error()};
+        auto marked = mark_running(head.id, now);
+        if (!marked) {
+            return Unexpected{marked.error()};
         }
-        if (mark->affected() == 0) {
+        if (!*marked) {
             return Ok{};  // superseded by an accept that committed meanwhile
         }
         head.state = kStateRunning;
@@ -1062,15 +1061,23 @@ class PostgresStore final : public Store {
         if (t.handover == 0) {
             return Ok{};
         }
-        auto mark =
-            run(kMarkRunning, Params{}.add(t.handover).add(owner_).add(now + lease()).add(now));
-        if (!mark) {
-            return Unexpected{mark.error()};
+        auto marked = mark_running(t.handover, now);
+        if (!marked) {
+            return Unexpected{marked.error()};
         }
-        if (mark->affected() == 0) {
+        if (!*marked) {
             return Unexpected{detail::handover_not_pending(t.handover)};
         }
         return add_next(t.app, t.handover, now, out);
+    }
+
+    // Marks pending job `id` running under this instance's lease; false when it was not pending.
+    Result<bool> mark_running(std::int64_t id, TimePoint now) {
+        auto mark = run(kMarkRunning, Params{}.add(id).add(owner_).add(now + lease()).add(now));
+        if (!mark) {
+            return Unexpected{mark.error()};
+        }
+        return mark->affected() > 0;
     }
 
     // Adds `app`'s oldest pending job to out.next when it may follow job `after` unclaimed.

@@ -921,12 +921,7 @@ class SqliteStore final : public Store {
             jobs = std::move(*read);
         }
         for (auto& j : jobs) {
-            auto q = query(kMarkRunning);
-            if (!q) {
-                return Unexpected{q.error()};
-            }
-            q->bind(1, j.id).bind(2, now);
-            if (auto r = q->run(); !r) {
+            if (auto r = mark_running(j.id, now); !r) {
                 return Unexpected{r.error()};
             }
             j.state = kStateRunning;
@@ -966,12 +961,7 @@ class SqliteStore final : public Store {
             }
             return Ok{};
         }
-        auto mark = query(kMarkRunning);
-        if (!mark) {
-            return Unexpected{mark.error()};
-        }
-        mark->bind(1, head.id).bind(2, now);
-        if (auto r = mark->run(); !r) {
+        if (auto r = mark_running(head.id, now); !r) {
             return Unexpected{r.error()};
         }
         head.state = kStateRunning;
@@ -986,19 +976,28 @@ class SqliteStore final : public Store {
         if (t.handover == 0) {
             return Ok{};
         }
-        auto mark = query(kMarkRunning);
-        if (!mark) {
-            return Unexpected{mark.error()};
+        auto marked = mark_running(t.handover, now);
+        if (!marked) {
+            return Unexpected{marked.error()};
         }
-        mark->bind(1, t.handover).bind(2, now);
-        auto changed = mark->run();
-        if (!changed) {
-            return Unexpected{changed.error()};
-        }
-        if (*changed == 0) {
+        if (!*marked) {
             return Unexpected{detail::handover_not_pending(t.handover)};
         }
         return add_next(t.app, t.handover, now, out);
+    }
+
+    // Marks pending job `id` running; false when it was not pending.
+    Result<bool> mark_running(std::int64_t id, TimePoint now) {
+        auto q = query(kMarkRunning);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, id).bind(2, now);
+        auto changed = q->run();
+        if (!changed) {
+            return Unexpected{changed.error()};
+        }
+        return *changed > 0;
     }
 
     // The job `sql` selects with `arg` as ?1, if any.
