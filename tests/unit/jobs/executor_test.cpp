@@ -124,6 +124,17 @@ class ExecutorTest : public ::testing::Test {
         executor().stop();
         run_until([this] { return loop_returned_; });
     }
+    // Runs what is ready for a while: time for a job that must not start to start wrongly.
+    void spin() {
+        for (int i = 0; i < 20; ++i) {
+            ioc_.poll();
+        }
+    }
+    // Queues a deploy of main for app-a, then one for app-b, appending their ids to `ids`.
+    void accept_for_both_apps(std::vector<std::int64_t>& ids) {
+        ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
+        ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
+    }
 
     // Claims what is due, starts it, and waits until every started job has finished.
     std::size_t poll_and_settle() {
@@ -502,8 +513,7 @@ TEST_F(ExecutorTest, RunLoopWithEveryAppBusyClaimsFreedAppsWithoutScanningTheQue
     options_.idle_poll = std::chrono::hours(1);
     std::vector<std::int64_t> ids;
     for (int i = 0; i < 4; ++i) {
-        ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
-        ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
+        accept_for_both_apps(ids);
     }
     start_loop();
     run_until([&] { return job(ids.back()).state == "done"; });
@@ -530,9 +540,7 @@ TEST_F(ExecutorTest, RunLoopStartsAnAppsNextJobWithoutWaitingForTheStore) {
     counts_->hold_settles = true;
     api_.release();
     run_until([&] { return api_.count("manual_deploy") == 2 && counts_->settles_held >= 1; });
-    for (int i = 0; i < 20; ++i) {
-        ioc_.poll();
-    }
+    spin();
     EXPECT_EQ(api_.count("manual_deploy"), 2U);  // `three` waits for the store's answer
 
     counts_->hold_settles = false;
@@ -554,14 +562,12 @@ TEST_F(ExecutorTest, RunLoopKeepsHandingOverWhileDeliveriesNameBusyApps) {
     options_.idle_poll = std::chrono::hours(1);
     std::vector<std::int64_t> ids;
     for (int i = 0; i < 2; ++i) {
-        ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
-        ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
+        accept_for_both_apps(ids);
     }
     api_.hold();
     start_loop();
     run_until([&] { return api_.held() == 2; });
-    ids.push_back(accept("deploy", "app-a", R"({"branch":"main"})"));
-    ids.push_back(accept("deploy", "app-b", R"({"branch":"main"})"));
+    accept_for_both_apps(ids);
     executor().notify({"app-a", "app-b"});
     api_.release();
     run_until([&] { return job(ids[4]).state == "done" && job(ids[5]).state == "done"; });
@@ -586,9 +592,7 @@ TEST_F(ExecutorTest, RunLoopNeverStartsADebouncedJobBeforeItsClaim) {
     EXPECT_EQ(job(stale).state, "done");  // superseded
     api_.release();
     run_until([&] { return job(first).state == "done"; });
-    for (int i = 0; i < 20; ++i) {
-        ioc_.poll();
-    }
+    spin();
     EXPECT_EQ(api_.count("manual_deploy"), 1U);
     EXPECT_EQ(job(latest).state, "pending");  // its quiet period runs
 
@@ -628,9 +632,7 @@ TEST_F(ExecutorTest, RunLoopHoldsABackingOffJobAndItsSuccessorUntilDue) {
     start_loop();
     run_until([&] { return job(first).attempts == 1; });
     // The retry of `first` is not due yet; `second` waits behind it (SPEC 5 order).
-    for (int i = 0; i < 20; ++i) {
-        ioc_.poll();
-    }
+    spin();
     EXPECT_EQ(job(first).state, "pending");
     EXPECT_EQ(job(second).state, "pending");
     EXPECT_EQ(api_.count("manual_deploy"), 1U);
