@@ -150,7 +150,8 @@ TEST(Rules_Fixtures, ExampleConfigIsTheSpecExample) {
         GTEST_SKIP() << "SKIPPED: " << spec_path << " not found";
     }
     const std::string spec = testing::read_file(spec_path);
-    const auto start = spec.find("```yaml\n");
+    // Section 2's block is the one that starts with `version: 1` (section 1 has a `links:` one).
+    const auto start = spec.find("```yaml\nversion: 1\n");
     ASSERT_NE(start, std::string::npos);
     const auto body = start + 8;
     const std::string block = spec.substr(body, spec.find("```", body) - body);
