@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <cstring>
 
 namespace linkpilot::rules {
@@ -127,8 +128,10 @@ std::string glob_to_regex(std::string_view glob, PatternSyntax syntax) {
 }
 
 Expected<std::shared_ptr<const RE2>, std::string> compile_re2(const std::string& expr,
-                                                              std::string_view shown) {
+                                                              std::string_view shown,
+                                                              PatternCase c) {
     RE2::Options opts;
+    opts.set_case_sensitive(c == PatternCase::sensitive);
     opts.set_log_errors(false);
     opts.set_max_mem(1 << 20);  // bounds memory for hostile configs
     auto re = std::make_shared<const RE2>(expr, opts);
@@ -145,9 +148,18 @@ constexpr bool skippable(std::uint8_t op) {
 
 }  // namespace
 
-Expected<Pattern, std::string> Pattern::compile(std::string_view source, PatternSyntax syntax) {
+Expected<Pattern, std::string> Pattern::compile(std::string_view source, PatternSyntax syntax,
+                                                PatternCase c) {
     Pattern p;
     p.source_ = std::string(source);
+    const auto unnegated = source.substr(source.starts_with('!') ? 1 : 0);
+    if (c == PatternCase::ignore && !unnegated.starts_with("re:")) {
+        // Globs and literals compare bytes: keep them lower-cased, as their values will be.
+        for (auto& ch : p.source_) {
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        source = p.source_;
+    }
     std::string_view body = source;
     if (!body.empty() && body.front() == '!') {
         p.negated_ = true;
@@ -158,7 +170,7 @@ Expected<Pattern, std::string> Pattern::compile(std::string_view source, Pattern
         p.body_offset_ = static_cast<std::uint32_t>(source.size() - body.size());
         p.kind_ = Kind::regex;
         p.search_ = true;
-        auto re = compile_re2(std::string(body), body);
+        auto re = compile_re2(std::string(body), body, c);
         if (!re) {
             return Unexpected{re.error()};
         }
@@ -188,7 +200,7 @@ Expected<Pattern, std::string> Pattern::compile(std::string_view source, Pattern
     if (last - first > kMaxTokens) {
         // A glob this long is unusual; RE2 keeps it linear-time all the same.
         p.kind_ = Kind::regex;
-        auto re = compile_re2(glob_to_regex(body, syntax), body);
+        auto re = compile_re2(glob_to_regex(body, syntax), body, c);
         if (!re) {
             return Unexpected{re.error()};
         }
@@ -311,10 +323,22 @@ bool Pattern::matches_wildcard(std::string_view value) const {
     return false;
 }
 
-PatternList::PatternList(std::vector<Pattern> patterns) {
+PatternList::PatternList(std::vector<Pattern> patterns, PatternCase c)
+    : ignore_case_(c == PatternCase::ignore) {
     for (auto& p : patterns) {
         (p.negated() ? excludes_ : includes_).push_back(std::move(p));
     }
+}
+
+bool PatternList::matches_ignoring_case(std::string_view value) const {
+    if (std::none_of(value.begin(), value.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+        return matches_as_is(value);
+    }
+    std::string lower(value);
+    for (auto& ch : lower) {
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    return matches_as_is(lower);
 }
 
 std::string PatternList::describe() const {

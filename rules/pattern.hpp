@@ -25,9 +25,16 @@ namespace linkpilot::rules {
 // Every other character, `[` and `]` included, is literal.
 enum class PatternSyntax { text, path };
 
+// Case: `sensitive` everywhere but where the forge itself ignores case: repository paths
+// (GitHub owners and names, GitLab namespaces and projects), `repos` and the `repo` condition.
+enum class PatternCase { sensitive, ignore };
+
 class Pattern {
   public:
-    static Expected<Pattern, std::string> compile(std::string_view source, PatternSyntax syntax);
+    // With PatternCase::ignore, the pattern is kept lower-cased (source() too) and must be
+    // matched against a lower-cased value: PatternList does that.
+    static Expected<Pattern, std::string> compile(std::string_view source, PatternSyntax syntax,
+                                                  PatternCase c = PatternCase::sensitive);
 
     // Match ignoring negation: does the glob/regex itself hold for `value`?
     [[nodiscard]] bool matches_body(std::string_view value) const {
@@ -72,9 +79,25 @@ class Pattern {
 class PatternList {
   public:
     PatternList() = default;
-    explicit PatternList(std::vector<Pattern> patterns);
+    // Patterns compiled with PatternCase::ignore go with `c` ignore: values are then
+    // lower-cased before matching.
+    explicit PatternList(std::vector<Pattern> patterns, PatternCase c = PatternCase::sensitive);
 
     [[nodiscard]] bool matches(std::string_view value) const {
+        if (ignore_case_) [[unlikely]] {
+            return matches_ignoring_case(value);
+        }
+        return matches_as_is(value);
+    }
+    [[nodiscard]] bool has_includes() const { return !includes_.empty(); }
+    [[nodiscard]] const std::vector<Pattern>& includes() const { return includes_; }
+    [[nodiscard]] const std::vector<Pattern>& excludes() const { return excludes_; }
+    // Human form for explain output: "main", ["a", "!b"].
+    [[nodiscard]] std::string describe() const;
+    [[nodiscard]] bool empty() const { return includes_.empty() && excludes_.empty(); }
+
+  private:
+    [[nodiscard]] bool matches_as_is(std::string_view value) const {
         for (const auto& p : excludes_) {
             if (p.matches_body(value)) {
                 return false;
@@ -90,16 +113,11 @@ class PatternList {
         }
         return false;
     }
-    [[nodiscard]] bool has_includes() const { return !includes_.empty(); }
-    [[nodiscard]] const std::vector<Pattern>& includes() const { return includes_; }
-    [[nodiscard]] const std::vector<Pattern>& excludes() const { return excludes_; }
-    // Human form for explain output: "main", ["a", "!b"].
-    [[nodiscard]] std::string describe() const;
-    [[nodiscard]] bool empty() const { return includes_.empty() && excludes_.empty(); }
+    [[nodiscard]] bool matches_ignoring_case(std::string_view value) const;
 
-  private:
     std::vector<Pattern> includes_;
     std::vector<Pattern> excludes_;
+    bool ignore_case_ = false;
 };
 
 }  // namespace linkpilot::rules
