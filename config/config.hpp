@@ -4,6 +4,7 @@
 // downstream touches YAML nodes. Immutable after loading; a reload builds a new one.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -84,9 +85,21 @@ struct Log {
     LogFormat format = LogFormat::text;
 };
 
+// One forge's webhook endpoint (SPEC 3, fail closed): without a secret or token it has no
+// endpoint at all (404), unless allow_unsigned says a verifying proxy sits in front.
+struct Provider {
+    std::vector<Secret> secrets;  // any of them verifies (rotation); GitLab: the tokens
+    // How many secrets the file gives: the same as secrets.size() unless the config was loaded
+    // without reading them (Needs::webhook_secrets false).
+    std::size_t declared = 0;
+    bool allow_unsigned = false;  // a delivery without a signature/token is accepted, unverified
+
+    [[nodiscard]] bool configured() const { return declared > 0 || allow_unsigned; }
+};
+
 struct Providers {
-    std::vector<Secret> github_secrets;  // any of them verifies (rotation)
-    std::vector<Secret> gitlab_tokens;
+    Provider github;
+    Provider gitlab;
 };
 
 enum class FreezeMode { defer, skip };
@@ -122,6 +135,10 @@ struct Config {
     rules::RuleSet rules;  // `repos` allowlist + `rules`
     std::vector<FreezeWindow> freeze;
     std::optional<Prune> prune;
+    // Settings that are valid but weaken a guarantee (providers.*.allow_unsigned), as
+    // "FILE:LINE:COL: warning: ..." lines: `check` prints them and `serve` logs them at every
+    // start and reload.
+    std::vector<std::string> warnings;
 };
 
 }  // namespace linkpilot::config

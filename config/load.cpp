@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/ip/address.hpp>
 #include <cctype>
 #include <charconv>
@@ -80,6 +81,41 @@ std::string did_you_mean(std::string_view key, KeyList known) {
     return best.empty() ? std::string{} : " (did you mean \"" + std::string(best) + "\"?)";
 }
 
+// For `on:`: the forges' own words first (`pr`, `merge_request`, `pipeline`, ...), where an
+// edit distance would pick the wrong event (`pr` is as close to `ci` as to nothing else).
+std::string suggest_event(std::string_view given) {
+    std::string s(given);
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    struct Alias {
+        std::string_view word;
+        std::string_view event;
+    };
+    static constexpr std::array<Alias, 16> kAliases{{
+        {"pr", "pull_request"},
+        {"prs", "pull_request"},
+        {"pull", "pull_request"},
+        {"pull_requests", "pull_request"},
+        {"mr", "pull_request"},
+        {"merge_request", "pull_request"},
+        {"merge request hook", "pull_request"},
+        {"pipeline", "ci"},
+        {"pipeline hook", "ci"},
+        {"workflow", "ci"},
+        {"workflow_run", "ci"},
+        {"check_suite", "ci"},
+        {"release", "tag"},
+        {"tags", "tag"},
+        {"tag push hook", "tag"},
+        {"push hook", "push"},
+    }};
+    for (const auto& a : kAliases) {
+        if (a.word == s) {
+            return " (did you mean \"" + std::string(a.event) + "\"?)";
+        }
+    }
+    return did_you_mean(s, {"push", "tag", "pull_request", "ci"});
+}
+
 std::string join(KeyList keys) {
     std::string out;
     for (auto k : keys) {
@@ -104,9 +140,16 @@ std::string node_kind(const YAML::Node& n) {
 // Walks the YAML tree, converting as it goes and collecting every problem with its mark.
 class Parser {
   public:
-    Parser(std::string file, const EnvLookup& env) : file_(std::move(file)), env_(env) {}
+    Parser(std::string file, const EnvLookup& env, Needs needs)
+        : file_(std::move(file)), env_(env), needs_(needs) {}
 
     std::vector<Error>& errors() { return errors_; }
+
+    void warning(const YAML::Mark& m, const std::string& message, Config& cfg) const {
+        cfg.warnings.push_back(Error{file_, m.line >= 0 ? m.line + 1 : 1,
+                                     m.column >= 0 ? m.column + 1 : 1, "warning: " + message}
+                                   .to_string());
+    }
 
     void error(const YAML::Mark& m, std::string message) {
         // yaml-cpp marks are 0-based; an invalid node's mark is -1.
@@ -286,8 +329,9 @@ class Parser {
         return out;
     }
 
-    std::optional<rules::PatternList> patterns(const YAML::Node& node, std::string_view where,
-                                               rules::PatternSyntax syntax) {
+    std::optional<rules::PatternList> patterns(
+        const YAML::Node& node, std::string_view where, rules::PatternSyntax syntax,
+        rules::PatternCase case_ = rules::PatternCase::sensitive) {
         auto items = string_list(node, where);
         if (!items) {
             return std::nullopt;
@@ -295,7 +339,7 @@ class Parser {
         std::vector<rules::Pattern> compiled;
         bool ok = true;
         for (auto& [text, mark] : *items) {
-            auto p = rules::Pattern::compile(text, syntax);
+            auto p = rules::Pattern::compile(text, syntax, case_);
             if (!p) {
                 error(mark, std::string(where) + ": " + p.error());
                 ok = false;
@@ -306,7 +350,7 @@ class Parser {
         if (!ok) {
             return std::nullopt;
         }
-        return rules::PatternList(std::move(compiled));
+        return rules::PatternList(std::move(compiled), case_);
     }
 
     std::optional<std::vector<rules::Pattern>> pattern_vector(const YAML::Node& node,
@@ -350,13 +394,26 @@ class Parser {
         return Secret(std::move(value));
     }
 
-    std::vector<Secret> secrets(const YAML::Node& node, std::string_view where, bool from_files) {
-        std::vector<Secret> out;
+    // A list of secrets, or of files holding them (a single one may stand without brackets).
+    // Returns how many the file gives; their values go to `out` only when `resolve` (else they
+    // are neither expanded nor read: the command does not use them).
+    std::size_t secrets(const YAML::Node& node, std::string_view where, bool from_files,
+                        bool resolve, std::vector<Secret>& out) {
         if (!node.IsSequence() && !node.IsScalar()) {
             error(node.Mark(), std::string(where) + ": expected a list, got " + node_kind(node));
-            return out;
+            return 0;
         }
+        std::size_t declared = 0;
         auto one = [&](const YAML::Node& item) {
+            if (!item.IsScalar()) {
+                error(item.Mark(),
+                      std::string(where) + ": expected a string, got " + node_kind(item));
+                return;
+            }
+            ++declared;
+            if (!resolve) {
+                return;
+            }
             if (from_files) {
                 if (auto s = secret_from_file(item, where)) {
                     out.push_back(std::move(*s));
@@ -378,7 +435,7 @@ class Parser {
                 one(item);
             }
         }
-        return out;
+        return declared;
     }
 
     Config parse(const YAML::Node& root) {
@@ -430,10 +487,13 @@ class Parser {
             }
         }
         if (const auto n = root["providers"]) {
-            parse_providers(n, cfg.providers);
+            parse_providers(n, cfg);
         }
         if (const auto n = root["repos"]) {
-            cfg.rules.repos = patterns(n, "repos", rules::PatternSyntax::text);
+            // GitHub and GitLab repository paths ignore case: Codertocat/Hello-World is
+            // codertocat/hello-world.
+            cfg.rules.repos =
+                patterns(n, "repos", rules::PatternSyntax::text, rules::PatternCase::ignore);
         }
         if (const auto n = root["freeze"]) {
             parse_freeze(n, cfg.freeze);
@@ -443,6 +503,9 @@ class Parser {
         }
         if (const auto n = root["prune"]) {
             cfg.prune = parse_prune(n);
+        }
+        if (needs_.webhook_secrets) {
+            check_deliverable(root, cfg);
         }
         return cfg;
     }
@@ -564,6 +627,13 @@ class Parser {
         const auto token_file = n["token_file"];
         if (token && token_file) {
             error(token_file.Mark(), "scalingo: give either token or token_file, not both");
+        } else if (token && !token.IsScalar()) {
+            error(token.Mark(), "scalingo.token: expected a string, got " + node_kind(token));
+        } else if (token_file && !token_file.IsScalar()) {
+            error(token_file.Mark(),
+                  "scalingo.token_file: expected a string, got " + node_kind(token_file));
+        } else if (!needs_.scalingo_token && (token || token_file)) {
+            // Given, but this command never calls Scalingo: not expanded, not read.
         } else if (token) {
             if (auto s = string(token, "scalingo.token")) {
                 out.token = Secret(*s);
@@ -634,31 +704,78 @@ class Parser {
         }
     }
 
-    void parse_providers(const YAML::Node& n, Providers& out) {
+    void parse_providers(const YAML::Node& n, Config& cfg) {
         if (!check_map(n, "providers", {"github", "gitlab"})) {
             return;
         }
-        if (const auto g = n["github"];
-            g && check_map(g, "providers.github", {"secrets", "secret_files"})) {
-            if (const auto s = g["secrets"]) {
-                auto v = secrets(s, "providers.github.secrets", false);
-                out.github_secrets.insert(out.github_secrets.end(), v.begin(), v.end());
-            }
-            if (const auto s = g["secret_files"]) {
-                auto v = secrets(s, "providers.github.secret_files", true);
-                out.github_secrets.insert(out.github_secrets.end(), v.begin(), v.end());
+        if (const auto g = n["github"]) {
+            parse_provider(g, "github", {"secrets", "secret_files"}, cfg, cfg.providers.github);
+        }
+        if (const auto g = n["gitlab"]) {
+            parse_provider(g, "gitlab", {"tokens", "token_files"}, cfg, cfg.providers.gitlab);
+        }
+    }
+
+    // `keys` are the forge's names for its secrets: the values, then the files holding them.
+    void parse_provider(const YAML::Node& n, std::string_view forge,
+                        std::array<std::string_view, 2> keys, Config& cfg, Provider& out) {
+        const std::string where = "providers." + std::string(forge);
+        if (!check_map(n, where, {keys[0], keys[1], "allow_unsigned"})) {
+            return;
+        }
+        for (const bool from_files : {false, true}) {
+            const auto key = std::string(keys[from_files ? 1 : 0]);
+            if (const auto s = n[key]) {
+                out.declared +=
+                    secrets(s, where + "." + key, from_files, needs_.webhook_secrets, out.secrets);
             }
         }
-        if (const auto g = n["gitlab"];
-            g && check_map(g, "providers.gitlab", {"tokens", "token_files"})) {
-            if (const auto s = g["tokens"]) {
-                auto v = secrets(s, "providers.gitlab.tokens", false);
-                out.gitlab_tokens.insert(out.gitlab_tokens.end(), v.begin(), v.end());
+        if (const auto u = n["allow_unsigned"]) {
+            out.allow_unsigned = boolean(u, where + ".allow_unsigned").value_or(false);
+            if (out.allow_unsigned) {
+                warning(u.Mark(),
+                        where + ".allow_unsigned is true: " + std::string(forge) +
+                            " deliveries without a " + (forge == "github" ? "signature" : "token") +
+                            " are accepted unverified; only safe behind a proxy that verifies them",
+                        cfg);
             }
-            if (const auto s = g["token_files"]) {
-                auto v = secrets(s, "providers.gitlab.token_files", true);
-                out.gitlab_tokens.insert(out.gitlab_tokens.end(), v.begin(), v.end());
+        }
+    }
+
+    // Fail closed (SPEC 3): a forge without a secret has no endpoint, so a rule only it could
+    // deliver to would never run. Rules nobody can deliver to are an error, not a silent no-op.
+    void check_deliverable(const YAML::Node& root, const Config& cfg) {
+        const auto& rules = cfg.rules.rules;
+        if (rules.empty()) {
+            return;
+        }
+        const bool github = cfg.providers.github.configured();
+        const bool gitlab = cfg.providers.gitlab.configured();
+        if (!github && !gitlab) {
+            error(root["rules"].Mark(),
+                  "rules: no provider can deliver events to them: give providers.github.secrets "
+                  "or providers.gitlab.tokens (or allow_unsigned: true behind a proxy that "
+                  "verifies deliveries)");
+            return;
+        }
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            const rules::PatternList* allowed = nullptr;
+            for (const auto& c : rules[i].conditions) {
+                if (c.key == rules::ConditionKey::provider) {
+                    allowed = std::get_if<rules::PatternList>(&c.test);
+                }
             }
+            auto accepts = [&](std::string_view forge) {
+                return allowed == nullptr || allowed->matches(forge);
+            };
+            if ((github && accepts("github")) || (gitlab && accepts("gitlab"))) {
+                continue;
+            }
+            const std::string_view missing = accepts("gitlab") ? "gitlab" : "github";
+            error(rule_marks_[i],
+                  "rule \"" + rules[i].name +
+                      "\": no configured provider can deliver to it: " + "give providers." +
+                      std::string(missing) + (missing == "github" ? ".secrets" : ".tokens"));
         }
     }
 
@@ -698,23 +815,7 @@ class Parser {
             FreezeWindow fw;
             bool ok = true;
             if (const auto d = w["days"]) {
-                if (auto days = string_list(d, where + ".days")) {
-                    static constexpr std::array<std::string_view, 7> kDays{
-                        "sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-                    for (auto& [day, mark] : *days) {
-                        std::string lower = day.substr(0, 3);
-                        std::transform(lower.begin(), lower.end(), lower.begin(),
-                                       [](unsigned char c) { return std::tolower(c); });
-                        auto it = std::find(kDays.begin(), kDays.end(), lower);
-                        if (it == kDays.end() || (day.size() > 3 && day.size() < 6)) {
-                            error(mark, where + ".days: unknown day \"" + day +
-                                            "\" (use mon, tue, wed, thu, fri, sat, sun)");
-                            ok = false;
-                        } else {
-                            fw.days.push_back(static_cast<int>(it - kDays.begin()));
-                        }
-                    }
-                }
+                ok = parse_days(d, where + ".days", fw.days) && ok;
             }
             std::optional<std::chrono::minutes> from;
             std::optional<std::chrono::minutes> to;
@@ -782,6 +883,43 @@ class Parser {
                 out.push_back(std::move(fw));
             }
         }
+    }
+
+    // `days: [mon, fri]`: a list of three-letter names. A bare name, a full one ("friday") or
+    // an empty list (which would mean every day, the opposite of a slip) is an error.
+    bool parse_days(const YAML::Node& d, const std::string& where, std::vector<int>& out) {
+        static constexpr std::array<std::string_view, 7> kDays{"sun", "mon", "tue", "wed",
+                                                               "thu", "fri", "sat"};
+        static constexpr std::string_view kValid = "mon, tue, wed, thu, fri, sat, sun";
+        if (!d.IsSequence()) {
+            error(d.Mark(), where + ": expected a list of days such as [mon, fri] (" +
+                                std::string(kValid) + "), got " + node_kind(d));
+            return false;
+        }
+        if (d.size() == 0) {
+            error(d.Mark(), where + ": empty list; omit days for every day, or list some of " +
+                                std::string(kValid));
+            return false;
+        }
+        auto days = string_list(d, where);
+        if (!days) {
+            return false;
+        }
+        bool ok = true;
+        for (auto& [day, mark] : *days) {
+            std::string lower = day;
+            std::transform(lower.begin(), lower.end(), lower.begin(),
+                           [](unsigned char c) { return std::tolower(c); });
+            auto it = std::find(kDays.begin(), kDays.end(), lower);
+            if (it == kDays.end()) {
+                error(mark,
+                      where + ": unknown day \"" + day + "\" (use " + std::string(kValid) + ")");
+                ok = false;
+            } else {
+                out.push_back(static_cast<int>(it - kDays.begin()));
+            }
+        }
+        return ok;
     }
 
     static std::optional<rules::ActionKind> action_kind(std::string_view s) {
@@ -873,7 +1011,9 @@ class Parser {
             default: {
                 auto syntax = key == ConditionKey::paths ? rules::PatternSyntax::path
                                                          : rules::PatternSyntax::text;
-                auto p = patterns(v, where, syntax);
+                auto case_ = key == ConditionKey::repo ? rules::PatternCase::ignore
+                                                       : rules::PatternCase::sensitive;
+                auto p = patterns(v, where, syntax, case_);
                 if (!p) {
                     return std::nullopt;
                 }
@@ -957,10 +1097,8 @@ class Parser {
                 if (auto s = string(o, where + ".on")) {
                     on = events::rule_kind_from_string(*s);
                     if (!on) {
-                        error(o.Mark(),
-                              where + ".on: unknown event \"" + *s +
-                                  "\" (push, tag, pull_request, ci)" +
-                                  did_you_mean(*s, {"push", "tag", "pull_request", "ci"}));
+                        error(o.Mark(), where + ".on: unknown event \"" + *s +
+                                            "\" (push, tag, pull_request, ci)" + suggest_event(*s));
                     }
                 }
             } else {
@@ -985,6 +1123,7 @@ class Parser {
             }
             if (ok) {
                 out.push_back(std::move(rule));
+                rule_marks_.push_back(r.Mark());
             }
         }
     }
@@ -1193,7 +1332,9 @@ class Parser {
 
     std::string file_;
     const EnvLookup& env_;
+    Needs needs_;
     std::vector<Error> errors_;
+    std::vector<YAML::Mark> rule_marks_;  // of each rule in Config::rules, for later checks
 };
 
 }  // namespace
@@ -1264,8 +1405,8 @@ std::optional<Duration> parse_duration(std::string_view text) {
 }
 
 Expected<Config, std::vector<Error>> load_string(std::string_view yaml, std::string_view file_name,
-                                                 const EnvLookup& env) {
-    Parser parser{std::string(file_name), env};
+                                                 const EnvLookup& env, Needs needs) {
+    Parser parser{std::string(file_name), env, needs};
     YAML::Node root;
     try {
         root = YAML::Load(protect_variables(yaml));
@@ -1286,23 +1427,46 @@ Expected<Config, std::vector<Error>> load_string(std::string_view yaml, std::str
 }
 
 Expected<Config, std::vector<Error>> load_file(const std::filesystem::path& file,
-                                               const EnvLookup& env) {
+                                               const EnvLookup& env, Needs needs) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         return Unexpected{std::vector<Error>{{file.string(), 0, 0, "cannot read the config file"}}};
     }
     std::ostringstream ss;
     ss << in.rdbuf();
-    return load_string(ss.str(), file.string(), env);
+    return load_string(ss.str(), file.string(), env, needs);
 }
 
-std::filesystem::path default_config_path() {
-    std::filesystem::path local = "linkpilot.yaml";
-    if (std::filesystem::exists(local)) {
-        return local;
-    }
-    return "/etc/linkpilot/linkpilot.yaml";
+std::vector<std::filesystem::path> default_config_paths() {
+    return {"linkpilot.yaml", "/etc/linkpilot/linkpilot.yaml"};
 }
+
+std::optional<std::filesystem::path> default_config_path() {
+    for (auto& p : default_config_paths()) {
+        std::error_code ec;
+        if (std::filesystem::exists(p, ec)) {
+            return p;
+        }
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+// "2 GitHub secrets", "GitLab unsigned (allow_unsigned)", "no GitLab endpoint".
+std::string provider_summary(const Provider& p, std::string_view forge, std::string_view what) {
+    const std::string f(forge);
+    if (p.declared > 0) {
+        return std::to_string(p.declared) + " " + f + " " + std::string(what) +
+               (p.declared == 1 ? "" : "s") + (p.allow_unsigned ? " (and unsigned allowed)" : "");
+    }
+    if (p.allow_unsigned) {
+        return f + " unsigned (allow_unsigned)";
+    }
+    return "no " + f + " endpoint";
+}
+
+}  // namespace
 
 std::string summary(const Config& c) {
     std::size_t repo_patterns =
@@ -1310,8 +1474,8 @@ std::string summary(const Config& c) {
     std::string out = std::to_string(c.rules.rules.size()) + " rules, " +
                       std::to_string(repo_patterns) + " repos patterns, " +
                       std::to_string(c.freeze.size()) + " freeze windows, " +
-                      std::to_string(c.providers.github_secrets.size()) + " GitHub secrets, " +
-                      std::to_string(c.providers.gitlab_tokens.size()) + " GitLab tokens, ";
+                      provider_summary(c.providers.github, "GitHub", "secret") + ", " +
+                      provider_summary(c.providers.gitlab, "GitLab", "token") + ", ";
     out += c.prune ? "pruning " + std::to_string(c.prune->apps.size()) + " apps"
                    : std::string("no pruning");
     out += ", listen " + c.server.listen.to_string();

@@ -28,16 +28,33 @@ struct Error {
 using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 EnvLookup process_env();
 
+// Which secrets the command loading the config uses (SPEC 1: the commands that only read the
+// state store never need the Scalingo token or the webhook secrets). A secret not needed is
+// not expanded nor read, so an unset variable or an unreadable file is no error; its value is
+// left empty. The shape of the file is checked all the same.
+struct Needs {
+    // serve and check. Also checks that a configured provider can deliver to every rule.
+    bool webhook_secrets = true;
+    bool scalingo_token = true;  // serve, check, prune
+};
+inline constexpr Needs kNeedsAll{};
+inline constexpr Needs kNeedsScalingoToken{.webhook_secrets = false, .scalingo_token = true};
+inline constexpr Needs kNeedsNoSecret{.webhook_secrets = false, .scalingo_token = false};
+
 Expected<Config, std::vector<Error>> load_file(const std::filesystem::path& file,
-                                               const EnvLookup& env = process_env());
+                                               const EnvLookup& env = process_env(),
+                                               Needs needs = kNeedsAll);
 Expected<Config, std::vector<Error>> load_string(std::string_view yaml, std::string_view file_name,
-                                                 const EnvLookup& env = process_env());
+                                                 const EnvLookup& env = process_env(),
+                                                 Needs needs = kNeedsAll);
 
 // Parses "30s", "15m", "1h30m", "7d", "250ms".
 std::optional<Duration> parse_duration(std::string_view text);
 
 // The default search order of SPEC 1: ./linkpilot.yaml, then /etc/linkpilot/linkpilot.yaml.
-std::filesystem::path default_config_path();
+std::vector<std::filesystem::path> default_config_paths();
+// The first of default_config_paths() that exists, or nullopt.
+std::optional<std::filesystem::path> default_config_path();
 
 // One-line summary printed by a clean `check`.
 std::string summary(const Config& config);

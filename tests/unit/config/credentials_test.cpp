@@ -46,10 +46,10 @@ TEST_F(Config_Credentials, RelativeWebhookSecretFilesResolveAgainstCredentialsDi
         "  gitlab: { token_files: [gitlab-token] }\n",
         "t.yaml", fake_env({{"CREDENTIALS_DIRECTORY", dir_.string()}}));
     ASSERT_TRUE(r.has_value()) << r.error().front().to_string();
-    ASSERT_EQ(r->providers.github_secrets.size(), 1u);
-    EXPECT_EQ(r->providers.github_secrets[0].reveal(), "gh-secret");
-    ASSERT_EQ(r->providers.gitlab_tokens.size(), 1u);
-    EXPECT_EQ(r->providers.gitlab_tokens[0].reveal(), "gl-token");
+    ASSERT_EQ(r->providers.github.secrets.size(), 1u);
+    EXPECT_EQ(r->providers.github.secrets[0].reveal(), "gh-secret");
+    ASSERT_EQ(r->providers.gitlab.secrets.size(), 1u);
+    EXPECT_EQ(r->providers.gitlab.secrets[0].reveal(), "gl-token");
 }
 
 TEST_F(Config_Credentials, AbsolutePathIgnoresCredentialsDirectory) {

@@ -41,7 +41,15 @@ void expect_one(std::string_view yaml, int line, int col, std::string_view needl
     EXPECT_NE(errors[0].message.find(needle), std::string::npos) << errors[0].to_string();
 }
 
-std::string with_head(std::string_view rest) { return std::string(kHead) + std::string(rest); }
+// A GitHub secret follows the lines under test (at the end, so their line numbers hold): rules
+// need a provider that can deliver to them (issue 22).
+std::string with_head(std::string_view rest) {
+    std::string out = std::string(kHead) + std::string(rest);
+    if (rest.find("providers:") == std::string_view::npos) {
+        out += "providers: { github: { secrets: [s3cret] } }\n";
+    }
+    return out;
+}
 
 TEST(Config_Load, AcceptsTheSpecExample) {
     auto r = load_file(std::string(LINKPILOT_SOURCE_DIR) + "/config/examples/linkpilot.yaml",
@@ -58,8 +66,8 @@ TEST(Config_Load, AcceptsTheSpecExample) {
     EXPECT_EQ(c.scalingo.rate_limit.requests, 60u);
     EXPECT_EQ(c.scalingo.retry.max_attempts, 8u);
     EXPECT_EQ(c.scalingo.retry.max_backoff, std::chrono::minutes(5));
-    ASSERT_EQ(c.providers.github_secrets.size(), 1u);
-    EXPECT_EQ(c.providers.github_secrets[0].reveal(), "gh");
+    ASSERT_EQ(c.providers.github.secrets.size(), 1u);
+    EXPECT_EQ(c.providers.github.secrets[0].reveal(), "gh");
     ASSERT_TRUE(c.rules.repos.has_value());
     EXPECT_TRUE(c.rules.repos->matches("acme/shop"));
     EXPECT_FALSE(c.rules.repos->matches("acme/legacy"));
@@ -164,6 +172,61 @@ TEST(Config_Load, ReportsInvalidGlobPattern) {
 TEST(Config_Load, ReportsUnknownOnEvent) {
     expect_one(with_head("rules:\n  - name: r\n    on: pushh\n    deploy: { app: webshop }\n"), 5,
                9, "unknown event \"pushh\"");
+}
+
+// `pr` is as close to `ci` as to anything by edit distance; the forges' own words win.
+TEST(Config_Load, SuggestsTheEventAForgeWordMeans) {
+    for (auto [given, meant] : {std::pair{"pr", "pull_request"}, std::pair{"MR", "pull_request"},
+                                std::pair{"merge_request", "pull_request"},
+                                std::pair{"pipeline", "ci"}, std::pair{"workflow_run", "ci"},
+                                std::pair{"release", "tag"}, std::pair{"pushh", "push"}}) {
+        expect_one(with_head(std::string("rules:\n  - name: r\n    on: ") + given +
+                             "\n    deploy: { app: webshop }\n"),
+                   5, 9, std::string("(did you mean \"") + meant + "\"?)");
+    }
+}
+
+TEST(Config_Load, FreezeDaysAreAListOfThreeLetterNames) {
+    const std::string win = "from: \"08:00\", to: \"09:00\", tz: UTC }\n";
+    expect_one(with_head("freeze:\n  - { days: [friday], " + win), 4, 14,
+               "unknown day \"friday\" (use mon, tue, wed, thu, fri, sat, sun)");
+    expect_one(with_head("freeze:\n  - { days: [fri, frix], " + win), 4, 19,
+               "unknown day \"frix\"");
+    expect_one(with_head("freeze:\n  - { days: fri, " + win), 4, 13,
+               "expected a list of days such as [mon, fri] (mon, tue, wed, thu, fri, sat, sun)");
+    expect_one(with_head("freeze:\n  - { days: [], " + win), 4, 13,
+               "empty list; omit days for every day");
+    auto r =
+        load_string(with_head("freeze:\n  - { days: [Mon, fri], " + win), "t.yaml", fake_env());
+    ASSERT_TRUE(r.has_value()) << r.error().front().to_string();
+    EXPECT_EQ(r->freeze[0].days, (std::vector<int>{1, 5}));
+}
+
+// GitHub and GitLab repository paths ignore case (issue 22).
+TEST(Config_Load, RepoPatternsIgnoreCase) {
+    auto r =
+        load_string(with_head("repos: [\"codertocat/*\", \"!codertocat/Legacy\", "
+                              "\"re:^Acme/sh\"]\n"
+                              "rules:\n  - { name: r, on: push, if: { repo: Codertocat/hello-* },"
+                              " deploy: { app: app-aa } }\n"),
+                    "t.yaml", fake_env());
+    ASSERT_TRUE(r.has_value()) << r.error().front().to_string();
+    const auto& repos = *r->rules.repos;
+    EXPECT_TRUE(repos.matches("Codertocat/Hello-World"));
+    EXPECT_TRUE(repos.matches("codertocat/hello-world"));
+    EXPECT_FALSE(repos.matches("CoderToCat/LEGACY"));
+    EXPECT_TRUE(repos.matches("acme/shop"));
+    EXPECT_FALSE(repos.matches("other/Codertocat"));
+    const auto& repo = std::get<rules::PatternList>(r->rules.rules[0].conditions[0].test);
+    EXPECT_TRUE(repo.matches("Codertocat/Hello-World"));
+    EXPECT_FALSE(repo.matches("Codertocat/Goodbye"));
+    // Branches keep their case.
+    auto b = load_string(with_head("rules:\n  - { name: r, on: push, if: { branch: Main },"
+                                   " deploy: { app: app-aa } }\n"),
+                         "t.yaml", fake_env());
+    ASSERT_TRUE(b.has_value());
+    EXPECT_FALSE(
+        std::get<rules::PatternList>(b->rules.rules[0].conditions[0].test).matches("main"));
 }
 
 TEST(Config_Load, ReportsConditionThatCannotApplyToTheEvent) {
@@ -273,10 +336,10 @@ TEST(Config_Load, ExpandsVariablesAndDefaults) {
                               "  gitlab:\n    tokens: [\"x-${A}-$${A}\"]\n"),
                     "t.yaml", fake_env({{"A", "alpha"}}));
     ASSERT_TRUE(r.has_value()) << r.error().front().to_string();
-    ASSERT_EQ(r->providers.github_secrets.size(), 2u);
-    EXPECT_EQ(r->providers.github_secrets[0].reveal(), "alpha");
-    EXPECT_EQ(r->providers.github_secrets[1].reveal(), "fallback");
-    EXPECT_EQ(r->providers.gitlab_tokens[0].reveal(), "x-alpha-${A}");
+    ASSERT_EQ(r->providers.github.secrets.size(), 2u);
+    EXPECT_EQ(r->providers.github.secrets[0].reveal(), "alpha");
+    EXPECT_EQ(r->providers.github.secrets[1].reveal(), "fallback");
+    EXPECT_EQ(r->providers.gitlab.secrets[0].reveal(), "x-alpha-${A}");
 }
 
 TEST(Config_Load, ReportsMissingVersion) {
