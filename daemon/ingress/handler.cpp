@@ -151,9 +151,15 @@ Response accepted(const Request& req, std::string_view delivery, std::string_vie
 
 Decision decide_webhook(Route which, const Request& req, const config::Config& cfg,
                         std::string_view config_fingerprint,
-                        std::chrono::system_clock::time_point now,
-                        const std::function<std::string()>& fallback_id) {
+                        std::chrono::system_clock::time_point now, const FallbackId& fallback_id) {
     const bool github = which == Route::github;
+    const config::Provider& provider = github ? cfg.providers.github : cfg.providers.gitlab;
+    // Fail closed (SPEC 3): a forge with no secret has no endpoint; nothing is stored.
+    if (!provider.configured()) {
+        return reject(
+            req, http::status::not_found,
+            github ? "github webhooks are not configured" : "gitlab webhooks are not configured");
+    }
     // Cheapest checks first: headers, then the signature, then parsing (STYLE 3).
     auto type = media_type(req);
     bool form = github && type == "application/x-www-form-urlencoded";
@@ -179,9 +185,15 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
         return reject(req, http::status::bad_request,
                       "the delivery id header must be 1 to 128 printable ASCII characters");
     }
-    if (github) {
-        auto v = github::verify_signature(req.body(), header(req, "X-Hub-Signature-256"),
-                                          cfg.providers.github_secrets);
+    const auto credential = header(req, github ? "X-Hub-Signature-256" : "X-Gitlab-Token");
+    // allow_unsigned: a proxy in front verified it. A signature sent along is still checked
+    // when there is a secret to check it with.
+    const bool unverified =
+        provider.allow_unsigned && (provider.secrets.empty() || !credential || credential->empty());
+    if (unverified) {
+        // accepted as is; counted with verified="false"
+    } else if (github) {
+        auto v = github::verify_signature(req.body(), credential, provider.secrets);
         if (v != github::Verdict::ok) {
             return reject(req, http::status::unauthorized,
                           v == github::Verdict::missing ? "missing X-Hub-Signature-256"
@@ -190,7 +202,7 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
                               : "signature does not match any configured secret");
         }
     } else {
-        auto v = gitlab::verify_token(header(req, "X-Gitlab-Token"), cfg.providers.gitlab_tokens);
+        auto v = gitlab::verify_token(credential, provider.secrets);
         if (v != gitlab::Verdict::ok) {
             return reject(req, http::status::unauthorized,
                           v == gitlab::Verdict::missing ? "missing X-Gitlab-Token"
@@ -235,8 +247,17 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
     auto evaluation = rules::evaluate(cfg.rules, event, &value, rules::Detail::reasons);
 
     ToStore out;
+    out.verified = !unverified;
     auto& d = out.delivery;
-    d.id = delivery_id && !delivery_id->empty() ? std::string(*delivery_id) : fallback_id();
+    if (delivery_id && !delivery_id->empty()) {
+        d.id = std::string(*delivery_id);
+    } else if (auto drawn = fallback_id()) {
+        d.id = std::move(*drawn);
+    } else {
+        return reject(req, http::status::service_unavailable,
+                      "cannot draw a delivery id (the random generator failed); redeliver later, "
+                      "or send a delivery id header");
+    }
     d.provider = github ? "github" : "gitlab";
     d.event = std::string(*event_name);
     d.repo = event.repo;

@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -31,17 +32,23 @@ Route route(http::verb method, std::string_view target);
 struct ToStore {
     store::NewDelivery delivery;
     std::vector<store::NewJob> jobs;
+    // false: accepted without a signature or token under providers.<p>.allow_unsigned.
+    bool verified = true;
 };
 
 using Decision = std::variant<Response, ToStore>;
 
-// Handles POST /webhooks/{github,gitlab}: content type, event header, signature or token, JSON
-// (an object, at most 64 levels deep), normalisation, allowlist and rules. `fallback_id` names
-// the delivery when the forge sent no delivery id header (called only then: a random id costs).
+// Draws an id for a delivery that came without one; nullopt when the random generator failed.
+using FallbackId = std::function<std::optional<std::string>()>;
+
+// Handles POST /webhooks/{github,gitlab}: the provider configured at all (404 if not: fail
+// closed), content type, event header, signature or token, JSON (an object, at most 64 levels
+// deep), normalisation, allowlist and rules. `fallback_id` names the delivery when the forge
+// sent no delivery id header (called only then: a random id costs); if it fails the answer is
+// 503, never a fixed id that would make every later delivery a duplicate.
 Decision decide_webhook(Route which, const Request& req, const config::Config& cfg,
                         std::string_view config_fingerprint,
-                        std::chrono::system_clock::time_point now,
-                        const std::function<std::string()>& fallback_id);
+                        std::chrono::system_clock::time_point now, const FallbackId& fallback_id);
 
 // The delivery id the request claims (X-GitHub-Delivery, Idempotency-Key, X-Gitlab-Event-UUID),
 // for the log line of a rejected request: unverified, so cut to 64 printable ASCII characters;

@@ -7,8 +7,8 @@
 namespace linkpilot::ingress {
 
 void Metrics::delivery(const std::string& provider, const std::string& event,
-                       const std::string& status) {
-    ++deliveries_[{provider, event, status}];
+                       const std::string& status, bool verified) {
+    ++deliveries_[{provider, event, status, verified}];
 }
 
 void Metrics::answer(unsigned code) { ++answers_[code]; }
@@ -25,13 +25,16 @@ void Metrics::latency(double seconds) {
 }
 
 void Metrics::render(std::string& out) const {
-    out += "# HELP linkpilot_deliveries_total Webhook deliveries by provider, event and status.\n";
+    out +=
+        "# HELP linkpilot_deliveries_total Webhook deliveries by provider, event, status and "
+        "whether a signature or token verified them (false: allow_unsigned).\n";
     out += "# TYPE linkpilot_deliveries_total counter\n";
     for (const auto& [key, n] : deliveries_) {
-        const auto& [provider, event, status] = key;
+        const auto& [provider, event, status, verified] = key;
         out += fmt::format(
-            "linkpilot_deliveries_total{{provider=\"{}\",event=\"{}\",status=\"{}\"}} {}\n",
-            provider, event, status, n);
+            "linkpilot_deliveries_total{{provider=\"{}\",event=\"{}\",status=\"{}\",verified=\"{}"
+            "\"}} {}\n",
+            provider, event, status, verified, n);
     }
     out += "# HELP linkpilot_http_responses_total HTTP answers by status code.\n";
     out += "# TYPE linkpilot_http_responses_total counter\n";

@@ -17,7 +17,9 @@ inline constexpr std::array<double, 10> kLatencyBounds = {0.0005, 0.001, 0.0025,
 
 class Metrics {
   public:
-    void delivery(const std::string& provider, const std::string& event, const std::string& status);
+    // verified false: accepted unsigned under providers.<p>.allow_unsigned.
+    void delivery(const std::string& provider, const std::string& event, const std::string& status,
+                  bool verified);
     void answer(unsigned code);
     void latency(double seconds);
     void connection_opened() { ++open_connections_; }
@@ -27,7 +29,7 @@ class Metrics {
     void render(std::string& out) const;
 
   private:
-    std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> deliveries_;
+    std::map<std::tuple<std::string, std::string, std::string, bool>, std::uint64_t> deliveries_;
     std::map<unsigned, std::uint64_t> answers_;
     std::array<std::uint64_t, kLatencyBounds.size() + 1> latency_buckets_{};
     double latency_sum_ = 0;

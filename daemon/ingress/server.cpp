@@ -36,9 +36,13 @@ constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
 // 16 KiB takes most deliveries, headers and body, in one; the connection cap bounds the total.
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
-std::string random_delivery_id() {
+// nullopt when OpenSSL's generator fails (not seeded, out of entropy): a fixed id would make
+// every later delivery without an id a "duplicate", silently dropped.
+std::optional<std::string> random_delivery_id() {
     std::array<unsigned char, 16> bytes{};
-    RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        return std::nullopt;
+    }
     static constexpr std::string_view kHex = "0123456789abcdef";
     std::string out = "lp-";
     for (auto b : bytes) {
@@ -338,8 +342,10 @@ net::awaitable<Response> Server::handle(Request& req) {
         decide_webhook(which, req, *cfg, fingerprint_, clock_.now(), random_delivery_id);
     if (auto* res = std::get_if<Response>(&decision)) {
         // The reason never holds a secret: verify.cpp reports only what was wrong.
-        log_->warn("{} webhook (delivery {}) rejected with {}: {}", provider,
-                   claimed_delivery_id(which, req), res->result_int(), res->body());
+        log_->log(res->result() == http::status::service_unavailable ? spdlog::level::err
+                                                                     : spdlog::level::warn,
+                  "{} webhook (delivery {}) rejected with {}: {}", provider,
+                  claimed_delivery_id(which, req), res->result_int(), res->body());
         co_return std::move(*res);
     }
     auto& to_store = std::get<ToStore>(decision);
@@ -348,6 +354,7 @@ net::awaitable<Response> Server::handle(Request& req) {
     const auto status = to_store.delivery.status;
     const auto repo = to_store.delivery.repo;
     const auto jobs = to_store.jobs.size();
+    const bool verified = to_store.verified;
     std::vector<std::string> apps;
     for (const auto& j : to_store.jobs) {
         if (std::find(apps.begin(), apps.end(), j.app) == apps.end()) {
@@ -372,17 +379,18 @@ net::awaitable<Response> Server::handle(Request& req) {
     if (!result) {
         log_->error("delivery {}: cannot store it ({}): {}; answering 503", id,
                     store::to_string(result.error().kind), result.error().message);
-        metrics_.delivery(provider, event, "unavailable");
+        metrics_.delivery(provider, event, "unavailable", verified);
         co_return error_response(req.version(), req.keep_alive(), http::status::service_unavailable,
                                  "state store unavailable: " + result.error().message);
     }
     if (result->duplicate) {
         log_->info("delivery {} ({} {} {}): duplicate, ignored", id, provider, event, repo);
-        metrics_.delivery(provider, event, "duplicate");
+        metrics_.delivery(provider, event, "duplicate", verified);
         co_return accepted(req, id, "duplicate", 0);
     }
-    log_->info("delivery {} ({} {} {}): {}, {} job(s)", id, provider, event, repo, status, jobs);
-    metrics_.delivery(provider, event, status);
+    log_->info("delivery {} ({} {} {}{}): {}, {} job(s)", id, provider, event, repo,
+               verified ? "" : ", unsigned", status, jobs);
+    metrics_.delivery(provider, event, status, verified);
     if (jobs > 0 && on_jobs_queued_) {
         on_jobs_queued_(std::move(apps));
     }

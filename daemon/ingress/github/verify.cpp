@@ -81,9 +81,6 @@ std::string_view to_string(Verdict v) {
 
 Verdict verify_signature(std::string_view raw_body, std::optional<std::string_view> header,
                          const std::vector<config::Secret>& secrets) {
-    if (secrets.empty()) {
-        return Verdict::ok;
-    }
     if (!header || header->empty()) {
         return Verdict::missing;
     }

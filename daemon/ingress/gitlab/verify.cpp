@@ -40,9 +40,6 @@ std::string_view to_string(Verdict v) {
 
 Verdict verify_token(std::optional<std::string_view> header,
                      const std::vector<config::Secret>& tokens) {
-    if (tokens.empty()) {
-        return Verdict::ok;
-    }
     if (!header || header->empty()) {
         return Verdict::missing;
     }

@@ -17,7 +17,7 @@ std::string_view to_string(Verdict v);
 
 // `header` must equal one of `tokens`. Both sides are hashed with SHA-256 and the digests
 // compared with CRYPTO_memcmp, so neither the content nor the length of a token leaks through
-// timing. With no token configured every request is `ok`.
+// timing. Fails closed: with no token configured nothing verifies (`missing` or `mismatch`).
 Verdict verify_token(std::optional<std::string_view> header,
                      const std::vector<config::Secret>& tokens);
 

@@ -403,7 +403,7 @@ TEST_F(Ingress_Errors, HealthReadyAndMetrics) {
     EXPECT_EQ(m.status, 200);
     EXPECT_NE(
         m.body.find(
-            R"(linkpilot_deliveries_total{provider="github",event="push",status="queued"} 1)"),
+            R"(linkpilot_deliveries_total{provider="github",event="push",status="queued",verified="true"} 1)"),
         std::string::npos)
         << m.body;
     EXPECT_NE(m.body.find("linkpilot_http_request_seconds_bucket"), std::string::npos);

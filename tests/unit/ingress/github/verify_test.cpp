@@ -63,9 +63,11 @@ TEST(Ingress_GithubVerify, RotatedSecondSecretIsOk) {
     EXPECT_EQ(verify_signature(kBody, kSignature, secrets({"new secret", kSecret})), Verdict::ok);
 }
 
-TEST(Ingress_GithubVerify, NoSecretConfiguredIsOk) {
-    EXPECT_EQ(verify_signature(kBody, std::nullopt, {}), Verdict::ok);
-    EXPECT_EQ(verify_signature(kBody, "garbage", {}), Verdict::ok);
+// Fail closed (issue 22): without a secret nothing verifies, whatever the header says.
+TEST(Ingress_GithubVerify, NoSecretConfiguredVerifiesNothing) {
+    EXPECT_EQ(verify_signature(kBody, std::nullopt, {}), Verdict::missing);
+    EXPECT_EQ(verify_signature(kBody, "garbage", {}), Verdict::malformed);
+    EXPECT_EQ(verify_signature(kBody, kSignature, {}), Verdict::mismatch);
 }
 
 TEST(Ingress_GithubVerify, EmptyConfiguredSecretStillRequiresSignature) {

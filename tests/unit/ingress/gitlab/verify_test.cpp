@@ -34,9 +34,10 @@ TEST(Ingress_GitlabVerify, RotatedSecondTokenIsOk) {
     EXPECT_EQ(verify_token("old", tokens({"new", "old"})), Verdict::ok);
 }
 
-TEST(Ingress_GitlabVerify, NoTokenConfiguredIsOk) {
-    EXPECT_EQ(verify_token(std::nullopt, {}), Verdict::ok);
-    EXPECT_EQ(verify_token("anything", {}), Verdict::ok);
+// Fail closed (issue 22): without a token nothing verifies.
+TEST(Ingress_GitlabVerify, NoTokenConfiguredVerifiesNothing) {
+    EXPECT_EQ(verify_token(std::nullopt, {}), Verdict::missing);
+    EXPECT_EQ(verify_token("anything", {}), Verdict::mismatch);
 }
 
 TEST(Ingress_GitlabVerify, VerdictNamesNeverContainTokens) {
