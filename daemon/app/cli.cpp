@@ -8,10 +8,6 @@
 
 namespace linkpilot::app {
 
-std::string resolve_config_path(const std::string& given) {
-    return given.empty() ? config::default_config_path().string() : given;
-}
-
 namespace {
 
 void add_config(CLI::App* cmd, std::string& path) {

@@ -2,12 +2,23 @@
 
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
+#include "daemon/app/open_state.hpp"
 
 namespace linkpilot::app {
 
 int run_check(const CheckOptions& o) {
-    auto file = resolve_config_path(o.config);
-    auto loaded = config::load_file(file);
+    std::string file = o.config;
+    if (file.empty()) {
+        auto found = config::default_config_path();
+        if (!found) {
+            // It names every path it tried.
+            static_cast<void>(load_command_config(o.config, "check", config::kNeedsAll));
+            return kExitError;
+        }
+        file = found->string();
+    }
+    // Everything serve needs, secrets included: a config check passes iff serve would start.
+    auto loaded = config::load_file(file, config::process_env(), config::kNeedsAll);
     if (!loaded) {
         for (const auto& e : loaded.error()) {
             std::cout << e.to_string() << "\n";
@@ -16,6 +27,9 @@ int run_check(const CheckOptions& o) {
         std::cerr << "linkpilot: check: " << n << " problem" << (n == 1 ? "" : "s") << " in "
                   << file << "\n";
         return kExitError;
+    }
+    for (const auto& w : loaded->warnings) {
+        std::cerr << w << "\n";
     }
     std::cout << file << ": ok: " << config::summary(*loaded) << "\n";
     return kExitOk;

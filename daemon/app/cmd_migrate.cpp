@@ -49,15 +49,11 @@ int migrate_postgres(const config::State& state) {
 }  // namespace
 
 int run_migrate(const MigrateOptions& o) {
-    const auto file = resolve_config_path(o.config);
-    auto cfg = config::load_file(file);
-    if (!cfg) {
-        for (const auto& e : cfg.error()) {
-            std::cerr << e.to_string() << "\n";
-        }
-        std::cerr << "linkpilot: migrate: invalid config " << file << "\n";
+    auto loaded = load_command_config(o.config, "migrate", config::kNeedsNoSecret);
+    if (!loaded) {
         return kExitError;
     }
+    const config::Config* cfg = &loaded->config;
     if (cfg->state.url) {
         return migrate_postgres(cfg->state);
     }

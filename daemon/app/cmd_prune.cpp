@@ -259,16 +259,13 @@ net::awaitable<JobStates> run_deletions(jobs::Executor& executor, store::GroupCo
 }  // namespace
 
 int run_prune(const PruneOptions& o) {
-    const auto path = resolve_config_path(o.config);
-    auto loaded = config::load_file(path);
+    // The sweep calls Scalingo: its token, but no webhook secret.
+    auto loaded = load_command_config(o.config, "prune", config::kNeedsScalingoToken);
     if (!loaded) {
-        for (const auto& e : loaded.error()) {
-            std::cerr << e.to_string() << "\n";
-        }
-        std::cerr << "linkpilot: prune: invalid config " << path << "\n";
         return kExitError;
     }
-    const config::Config& cfg = *loaded;
+    const std::string& path = loaded->path;
+    const config::Config& cfg = loaded->config;
     if (!cfg.prune) {
         std::cerr << "linkpilot: prune: " << path << " has no prune: section\n";
         return kExitError;

@@ -14,9 +14,6 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitNotImplemented = 2;
 
-// Resolves the path given with -c, or SPEC 1's default search order.
-std::string resolve_config_path(const std::string& given);
-
 struct ServeOptions {
     std::string config;
 };

@@ -1,5 +1,6 @@
 #include "daemon/app/open_state.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 #include "config/load.hpp"
@@ -34,19 +35,41 @@ std::string describe_state(const config::State& state) {
     return state.path.value_or(kDefaultStatePath).string();
 }
 
-std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command) {
-    const auto file = resolve_config_path(config_path);
-    auto cfg = config::load_file(file);
-    if (!cfg) {
-        for (const auto& e : cfg.error()) {
+std::optional<CommandConfig> load_command_config(const std::string& given, const char* command,
+                                                 config::Needs needs) {
+    std::filesystem::path file = given;
+    if (given.empty()) {
+        auto found = config::default_config_path();
+        if (!found) {
+            std::string tried;
+            for (const auto& p : config::default_config_paths()) {
+                tried += (tried.empty() ? "" : ", ") + p.string();
+            }
+            std::cerr << "linkpilot: " << command << ": no config file (tried " << tried
+                      << "); give one with -c FILE\n";
+            return std::nullopt;
+        }
+        file = *found;
+    }
+    auto loaded = config::load_file(file, config::process_env(), needs);
+    if (!loaded) {
+        for (const auto& e : loaded.error()) {
             std::cerr << e.to_string() << "\n";
         }
-        std::cerr << "linkpilot: " << command << ": invalid config " << file << "\n";
+        std::cerr << "linkpilot: " << command << ": invalid config " << file.string() << "\n";
+        return std::nullopt;
+    }
+    return CommandConfig{file.string(), std::move(*loaded)};
+}
+
+std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command) {
+    auto cfg = load_command_config(config_path, command, config::kNeedsNoSecret);
+    if (!cfg) {
         return nullptr;
     }
-    auto opened = open_store(cfg->state);
+    auto opened = open_store(cfg->config.state);
     if (!opened) {
-        std::cerr << "linkpilot: " << command << ": " << describe_state(cfg->state) << ": "
+        std::cerr << "linkpilot: " << command << ": " << describe_state(cfg->config.state) << ": "
                   << opened.error().message << "\n";
         return nullptr;
     }

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/expected.hpp"
 #include "config/config.hpp"
+#include "config/load.hpp"
 #include "daemon/store/store.hpp"
 
 namespace linkpilot::app {
@@ -18,8 +20,20 @@ store::Result<std::unique_ptr<store::Store>> open_store(const config::State& sta
 // The store for messages and logs: the SQLite path, or the PostgreSQL URL without password.
 std::string describe_state(const config::State& state);
 
+struct CommandConfig {
+    std::string path;  // the file it came from
+    config::Config config;
+};
+
+// The config of `command`: the file given with -c, else the first of SPEC 1's default paths
+// that exists. Reads only the secrets in `needs`. On error prints every problem, then
+// "linkpilot: COMMAND: ..." on stderr, and returns nullopt.
+std::optional<CommandConfig> load_command_config(const std::string& given, const char* command,
+                                                 config::Needs needs);
+
 // For the CLI commands that read or change the state store (`jobs`, `retry`, `explain`): loads
-// the config and opens its store. On error prints the reason on stderr and returns nullptr.
+// the config (no secret read) and opens its store. On error prints the reason on stderr and
+// returns nullptr.
 std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command);
 
 }  // namespace linkpilot::app

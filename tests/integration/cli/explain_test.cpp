@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/sqlite_store.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/webhooks.hpp"
@@ -252,6 +253,47 @@ TEST_F(ExplainTest, InvalidConfigExitsOneWithFileLineCol) {
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find(bad.string() + ":"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("invalid config"), std::string::npos) << r.err;
+}
+
+// Issue 22: a pruning sweep's record is not a webhook; explain says what it is and what it
+// queued instead of "event prune is not handled" and "repo \"\" is not allowed".
+TEST_F(ExplainTest, PruneSweepRecordSaysWhatItIs) {
+    {
+        auto st = store::open_sqlite({.path = dir_ / "state.db"});
+        ASSERT_TRUE(st.has_value()) << st.error().message;
+        store::NewDelivery d;
+        d.id = "prune-hello-review-1765000000000";
+        d.provider = "linkpilot";  // as daemon/pruner/sweeper.cpp records a sweep
+        d.event = "prune";
+        d.received_at = std::chrono::system_clock::time_point(std::chrono::seconds(1765000000));
+        d.status = "queued";
+        d.payload = R"({"app":"hello-review","deletions":[{"review_app":"hello-review-pr7",)"
+                    R"("reason":"stale","activity_at":"2025-11-01T10:00:00Z"}]})";
+        d.event_json = d.payload;
+        d.verdicts_json = "[]";
+        store::NewJob job;
+        job.rule = "prune";
+        job.action = "delete_review_app";
+        job.app = "hello-review";
+        job.args_json = R"({"pr_number":7,"review_app":"hello-review-pr7"})";
+        ASSERT_TRUE((*st)->accept(d, {job}).has_value());
+    }
+    auto r = explain({"--delivery", "prune-hello-review-1765000000000", "-c", config_.string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "delivery: prune-hello-review-1765000000000 is not a webhook: linkpilot's "
+              "review-app pruner recorded it at 2025-12-06T05:46:40Z (no rule evaluates it)\n"
+              "sweep of: hello-review\n"
+              "deletions queued: 1\n"
+              "  hello-review-pr7: stale (last activity 2025-11-01T10:00:00Z)\n"
+              "its jobs: linkpilot jobs --json (delivery prune-hello-review-1765000000000)\n");
+    EXPECT_EQ(r.out.find("not handled"), std::string::npos);
+    auto j = explain(
+        {"--delivery", "prune-hello-review-1765000000000", "--json", "-c", config_.string()});
+    ASSERT_EQ(j.code, 0) << j.err;
+    auto doc = json::parse(j.out).as_object();
+    EXPECT_EQ(doc.at("kind").as_string(), "prune");
+    EXPECT_EQ(doc.at("plan").at("deletions").as_array().size(), 1U);
 }
 
 // The delivery is received by the real daemon (signed, over loopback), stored with its payload,

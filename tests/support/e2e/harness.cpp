@@ -106,7 +106,7 @@ HttpResult Simulator::api(const std::string& method, const std::string& target,
 
 Daemon::Daemon(const std::filesystem::path& dir, const Simulator& sim,
                const std::string& rules_yaml, const std::string& scalingo_extra,
-               std::string postgres_url)
+               std::string postgres_url, const std::string& providers_yaml)
     : dir_(dir), config_(dir / "linkpilot.yaml"), postgres_url_(std::move(postgres_url)) {
     std::filesystem::create_directories(dir_);
     const std::string state_yaml = postgres_url_.empty()
@@ -120,9 +120,12 @@ Daemon::Daemon(const std::filesystem::path& dir, const Simulator& sim,
                            << "server: { listen: \"127.0.0.1:0\" }\n"
                            << state_yaml << "scalingo:\n"
                            << urls << "  token: " << kApiToken << "\n"
-                           << scalingo_extra << "providers:\n"
-                           << "  github: { secrets: [\"" << kGithubSecret << "\"] }\n"
-                           << "  gitlab: { tokens: [\"" << kGitlabToken << "\"] }\n"
+                           << scalingo_extra
+                           << (providers_yaml.empty() ? "providers:\n  github: { secrets: [\"" +
+                                                            std::string(kGithubSecret) +
+                                                            "\"] }\n  gitlab: { tokens: [\"" +
+                                                            std::string(kGitlabToken) + "\"] }\n"
+                                                      : providers_yaml)
                            << rules_yaml;
     start();
 }

@@ -66,9 +66,11 @@ class Daemon {
     // the simulator's URLs), `rules_yaml` (the `rules:` block)
     // and starts `linkpilot serve` on it.
     // `postgres_url`: the state is that PostgreSQL database (state.url, a 3 s lease) instead of
-    // `dir/state.db`; several daemons given one URL are replicas.
+    // `dir/state.db`; several daemons given one URL are replicas. `providers_yaml`, when given,
+    // replaces the `providers:` block (the test secrets for both forges).
     Daemon(const std::filesystem::path& dir, const Simulator& sim, const std::string& rules_yaml,
-           const std::string& scalingo_extra = {}, std::string postgres_url = {});
+           const std::string& scalingo_extra = {}, std::string postgres_url = {},
+           const std::string& providers_yaml = {});
 
     void start();
     int terminate() { return process_->terminate(); }
