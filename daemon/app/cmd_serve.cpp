@@ -123,6 +123,7 @@ int run_serve(const ServeOptions& o) {
     // Runs on the I/O thread, like the executor's strand, so its counters are read in place.
     server.on_metrics([&](std::string& out) -> net::awaitable<void> {
         executor.metrics().render_prometheus(out);
+        (*client)->metrics().render_prometheus(out);
         prune_metrics.render_prometheus(out);
         store::render_prometheus(committer.stats(), out);
         auto stats_op = committer.run([](store::Store& s) { return s.stats(); });

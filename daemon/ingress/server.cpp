@@ -69,11 +69,31 @@ struct Server::Session {
         const auto pending = tcp->socket().available(ec);
         return !ec && pending == 0;
     }
+
+    // "address:port" of the client, for log lines ("" once the socket is gone).
+    [[nodiscard]] std::string peer() const {
+        if (tcp == nullptr) {
+            return {};
+        }
+        boost::system::error_code ec;
+        const auto ep = tcp->socket().remote_endpoint(ec);
+        if (ec) {
+            return {};
+        }
+        const auto address = ep.address().to_string();
+        return (ep.address().is_v6() ? "[" + address + "]" : address) + ":" +
+               std::to_string(ep.port());
+    }
 };
 
 Server::Server(net::io_context& ioc, store::GroupCommitter& store, const Clock& clock,
                std::shared_ptr<spdlog::logger> log, ServerOptions options)
-    : ioc_(ioc), store_(store), clock_(clock), log_(std::move(log)), options_(options) {}
+    : ioc_(ioc),
+      store_(store),
+      clock_(clock),
+      log_(std::move(log)),
+      options_(options),
+      refusals_(clock_, log_) {}
 
 Server::~Server() = default;
 
@@ -280,6 +300,11 @@ net::awaitable<void> Server::serve(Stream& stream, Session& session) {
             step = after_body(bec, parser, limits);
         }
         if (step.kind == ReadStep::Kind::refuse) {
+            if (step.refusal->result() == http::status::payload_too_large) {
+                // The request line is parsed by then; the body was not read (or only in part).
+                refusals_.note(Refusal::too_large, parser.get().method_string(),
+                               parser.get().target(), session.peer());
+            }
             co_await answer(std::move(*step.refusal));
             co_await linger();
             co_return;
@@ -288,7 +313,7 @@ net::awaitable<void> Server::serve(Stream& stream, Session& session) {
             co_return;
         }
         Request req = parser.release();
-        Response res = co_await handle(req);
+        Response res = co_await handle(req, session);
         if (draining_) {
             res.keep_alive(false);
         }
@@ -300,7 +325,7 @@ net::awaitable<void> Server::serve(Stream& stream, Session& session) {
     }
 }
 
-net::awaitable<Response> Server::handle(Request& req) {
+net::awaitable<Response> Server::handle(Request& req, const Session& session) {
     auto which = route(req.method(), req.target());
     switch (which) {
         case Route::healthz:
@@ -324,9 +349,12 @@ net::awaitable<Response> Server::handle(Request& req) {
                                     "text/plain; version=0.0.4");
         }
         case Route::not_found:
+            refusals_.note(Refusal::not_found, req.method_string(), req.target(), session.peer());
             co_return error_response(req.version(), req.keep_alive(), http::status::not_found,
                                      "no such endpoint");
         case Route::method_not_allowed: {
+            refusals_.note(Refusal::method_not_allowed, req.method_string(), req.target(),
+                           session.peer());
             auto res = error_response(req.version(), req.keep_alive(),
                                       http::status::method_not_allowed, "method not allowed");
             res.set(http::field::allow, req.target().starts_with("/webhooks/") ? "POST" : "GET");

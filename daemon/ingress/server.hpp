@@ -22,6 +22,7 @@
 #include "config/config.hpp"
 #include "daemon/ingress/handler.hpp"
 #include "daemon/ingress/metrics.hpp"
+#include "daemon/ingress/refusal_log.hpp"
 #include "daemon/store/group_commit.hpp"
 
 namespace linkpilot::ingress {
@@ -76,7 +77,7 @@ class Server {
     bool shed_idle_connection();
     template <class Stream>
     boost::asio::awaitable<void> serve(Stream& stream, Session& session);
-    boost::asio::awaitable<Response> handle(Request& req);
+    boost::asio::awaitable<Response> handle(Request& req, const Session& session);
 
     boost::asio::io_context& ioc_;
     store::GroupCommitter& store_;
@@ -90,6 +91,7 @@ class Server {
     std::function<void(std::vector<std::string>)> on_jobs_queued_;
     std::function<boost::asio::awaitable<void>(std::string&)> on_metrics_;
     Metrics metrics_;
+    RefusalLog refusals_;  // 413, 404 and 405 answers, rate-limited
     bool ready_ = false;
     bool draining_ = false;
     std::size_t sessions_ = 0;

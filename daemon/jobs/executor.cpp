@@ -52,10 +52,6 @@ std::string error_text(const scalingo::CallError& e) {
                          : fmt::format("HTTP {} from Scalingo", e.status);
 }
 
-// The HTTP status a successful call answers (SPEC 4), for the calls metric.
-constexpr unsigned kOk = 200;
-constexpr unsigned kNoContent = 204;
-
 }  // namespace
 
 ExecutorOptions executor_options_from(const config::Config& cfg, std::uint64_t seed) {
@@ -487,11 +483,8 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
             if (!args->branch || args->branch->empty()) {
                 co_return Unexpected{bad_job("deploy job without a branch")};
             }
-            const auto t0 = clock_.steady_now();
             auto r_op = api_.manual_deploy(job.app, *args->branch);
             auto r = co_await std::move(r_op);
-            metrics_.observe_call(ApiCall::manual_deploy, r ? kOk : r.error().status,
-                                  clock_.steady_now() - t0);
             if (!r) {
                 co_return Unexpected{std::move(r.error())};
             }
@@ -505,11 +498,8 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
             if (!args->pr_number) {
                 co_return Unexpected{bad_job("review_app job without a pr_number")};
             }
-            const auto t0 = clock_.steady_now();
             auto r_op = api_.manual_review_app(job.app, *args->pr_number);
             auto r = co_await std::move(r_op);
-            metrics_.observe_call(ApiCall::manual_review_app, r ? kOk : r.error().status,
-                                  clock_.steady_now() - t0);
             if (!r) {
                 co_return Unexpected{std::move(r.error())};
             }
@@ -523,11 +513,8 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
                 co_return Unexpected{bad_job("delete_review_app job without a pr_number")};
             }
             const auto n = args->pr_number.value_or(0);
-            auto t0 = clock_.steady_now();
             auto list_op = api_.review_apps(job.app);
             auto list = co_await std::move(list_op);
-            metrics_.observe_call(ApiCall::review_apps, list ? kOk : list.error().status,
-                                  clock_.steady_now() - t0);
             if (!list) {
                 co_return Unexpected{std::move(list.error())};
             }
@@ -566,11 +553,8 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
                 }
             }
             const std::string name = it->app_name;
-            t0 = clock_.steady_now();
             auto del_op = api_.delete_app(name);
             auto del = co_await std::move(del_op);
-            metrics_.observe_call(ApiCall::delete_app, del ? kNoContent : del.error().status,
-                                  clock_.steady_now() - t0);
             if (!del) {
                 if (del.error().status == 404) {
                     // Gone between the listing and the delete (Scalingo's own cleanup): the

@@ -110,7 +110,7 @@ Call<Nothing> Client::exchange(SteadyClock::time_point deadline) {
     req.target = "/v1/tokens/exchange";
     // Basic auth with an empty user and the API token as password.
     req.authorization = "Basic " + base64_encode(":" + std::string(options_.token.reveal()));
-    auto res = co_await http_->send(auth_, req, deadline);
+    auto res = co_await send(ApiCall::token_exchange, auth_, req, deadline);
     if (!res) {
         auto err = res.error();
         err.message = "token exchange: " + err.message;
@@ -179,11 +179,24 @@ Call<std::string> Client::bearer(SteadyClock::time_point deadline) {
     co_return std::string(bearer_->reveal());
 }
 
-Call<HttpResponse> Client::api_attempt(http::verb method, const std::string& target,
+Call<HttpResponse> Client::send(ApiCall call, const Origin& origin, const HttpRequest& request,
+                                SteadyClock::time_point deadline) {
+    // From taking a connection (an idle one, or a new connect) to the answer: what Scalingo
+    // and the network cost, and nothing the client waited for before.
+    const auto started = clock_.steady_now();
+    auto res = co_await http_->send(origin, request, deadline);
+    metrics_.count_call(call, res ? res->status : 0, clock_.steady_now() - started);
+    co_return res;
+}
+
+Call<HttpResponse> Client::api_attempt(ApiCall call, http::verb method, const std::string& target,
                                        const std::string& body, const std::string& bearer,
                                        SteadyClock::time_point deadline) {
     // Pace before sending (SPEC 4): a burst waits here instead of meeting Scalingo's 429.
+    // The wait is the limiter's, computed on the injected clock; it is measured apart from the
+    // call (pacing_seconds), which would otherwise look as slow as the queue is long.
     const auto wait = limiter_.acquire(clock_.steady_now());
+    metrics_.observe_pacing(wait);
     if (wait > SteadyClock::duration::zero()) {
         net::steady_timer timer(executor_);
         timer.expires_after(wait);
@@ -195,10 +208,10 @@ Call<HttpResponse> Client::api_attempt(http::verb method, const std::string& tar
     req.target = target;
     req.body = body;
     req.authorization = "Bearer " + bearer;
-    const auto started = SteadyClock::now();
-    auto res = co_await http_->send(api_, req, deadline);
+    const auto started = clock_.steady_now();
+    auto res = co_await send(call, api_, req, deadline);
     const auto took =
-        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started);
     if (!res) {
         logger_->debug("scalingo: {} {} failed after {}ms: {}",
                        std::string(http::to_string(method)), target, took.count(),
@@ -210,13 +223,14 @@ Call<HttpResponse> Client::api_attempt(http::verb method, const std::string& tar
     co_return res;
 }
 
-Call<HttpResponse> Client::api_call(http::verb method, std::string target, std::string body) {
+Call<HttpResponse> Client::api_call(ApiCall call, http::verb method, std::string target,
+                                    std::string body) {
     const auto deadline = SteadyClock::now() + options_.timeouts.total;
     auto token = co_await bearer(deadline);
     if (!token) {
         co_return Unexpected{token.error()};
     }
-    auto res = co_await api_attempt(method, target, body, *token, deadline);
+    auto res = co_await api_attempt(call, method, target, body, *token, deadline);
     if (res && res->status == 401) {
         // The bearer was revoked or expired early: refresh once, retry once.
         if (bearer_ && bearer_->reveal() == *token) {
@@ -226,7 +240,7 @@ Call<HttpResponse> Client::api_call(http::verb method, std::string target, std::
         if (!token) {
             co_return Unexpected{token.error()};
         }
-        res = co_await api_attempt(method, target, body, *token, deadline);
+        res = co_await api_attempt(call, method, target, body, *token, deadline);
     }
     if (!res) {
         co_return res;
@@ -249,7 +263,7 @@ Call<Deployment> Client::manual_deploy(std::string app, std::string branch) {
         d.created_at = clock_.now();
         co_return d;
     }
-    auto res = co_await api_call(http::verb::post, target, body);
+    auto res = co_await api_call(ApiCall::manual_deploy, http::verb::post, target, body);
     if (!res) {
         co_return Unexpected{res.error()};
     }
@@ -273,7 +287,7 @@ Call<ReviewApp> Client::manual_review_app(std::string app, std::uint64_t pull_re
         expected.created_at = clock_.now();
         co_return expected;
     }
-    auto res = co_await api_call(http::verb::post, target, body);
+    auto res = co_await api_call(ApiCall::manual_review_app, http::verb::post, target, body);
     if (!res) {
         co_return Unexpected{res.error()};
     }
@@ -295,7 +309,7 @@ Call<std::vector<ReviewApp>> Client::review_apps(std::string app) {
     std::vector<ReviewApp> all;
     std::string target = base;
     for (std::uint32_t pages = 0; pages < kMaxPages; ++pages) {
-        auto res = co_await api_call(http::verb::get, target, "");
+        auto res = co_await api_call(ApiCall::review_apps, http::verb::get, target, "");
         if (!res) {
             co_return Unexpected{res.error()};
         }
@@ -319,7 +333,7 @@ Call<Nothing> Client::delete_app(std::string name) {
     if (skipped_by_dry_run(http::verb::delete_, target, "")) {
         co_return Nothing{};
     }
-    auto res = co_await api_call(http::verb::delete_, target, "");
+    auto res = co_await api_call(ApiCall::delete_app, http::verb::delete_, target, "");
     if (!res) {
         co_return Unexpected{res.error()};
     }
@@ -333,7 +347,7 @@ Call<ScmRepoLink> Client::link(std::string app) {
         l.id = "dry-run";
         co_return l;
     }
-    auto res = co_await api_call(http::verb::get, target, "");
+    auto res = co_await api_call(ApiCall::link, http::verb::get, target, "");
     if (!res) {
         co_return Unexpected{res.error()};
     }
@@ -350,7 +364,7 @@ Call<Page<ScmRepoLink>> Client::links(std::uint32_t page) {
     if (skipped_by_dry_run(http::verb::get, target, "")) {
         co_return Page<ScmRepoLink>{};
     }
-    auto res = co_await api_call(http::verb::get, target, "");
+    auto res = co_await api_call(ApiCall::links, http::verb::get, target, "");
     if (!res) {
         co_return Unexpected{res.error()};
     }

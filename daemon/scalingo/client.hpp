@@ -23,6 +23,7 @@
 #include "config/secret.hpp"
 #include "daemon/scalingo/api.hpp"
 #include "daemon/scalingo/http.hpp"
+#include "daemon/scalingo/metrics.hpp"
 #include "daemon/scalingo/rate_limiter.hpp"
 
 namespace spdlog {
@@ -79,6 +80,8 @@ class Client final : public Api {
 
     // Token exchanges made so far (tests, metrics).
     [[nodiscard]] std::uint64_t exchanges() const { return exchanges_; }
+    // Every request sent and the pacing's waits, for /metrics (readable from any thread).
+    [[nodiscard]] const Metrics& metrics() const { return metrics_; }
 
   private:
     Client(ClientOptions options, Origin api, Origin auth, std::unique_ptr<HttpTransport> http,
@@ -89,11 +92,15 @@ class Client final : public Api {
     bool skipped_by_dry_run(boost::beast::http::verb method, const std::string& target,
                             const std::string& body) const;
     // One API call: pacing, bearer, one refresh-and-retry on 401, non-2xx -> CallError.
-    Call<HttpResponse> api_call(boost::beast::http::verb method, std::string target,
+    Call<HttpResponse> api_call(ApiCall call, boost::beast::http::verb method, std::string target,
                                 std::string body);
-    Call<HttpResponse> api_attempt(boost::beast::http::verb method, const std::string& target,
-                                   const std::string& body, const std::string& bearer,
+    Call<HttpResponse> api_attempt(ApiCall call, boost::beast::http::verb method,
+                                   const std::string& target, const std::string& body,
+                                   const std::string& bearer,
                                    std::chrono::steady_clock::time_point deadline);
+    // One request on the wire, counted and timed (on the injected clock) as `call`.
+    Call<HttpResponse> send(ApiCall call, const Origin& origin, const HttpRequest& request,
+                            std::chrono::steady_clock::time_point deadline);
     Call<std::string> bearer(std::chrono::steady_clock::time_point deadline);
     Call<Nothing> exchange(std::chrono::steady_clock::time_point deadline);
     [[nodiscard]] bool bearer_fresh() const;
@@ -115,6 +122,7 @@ class Client final : public Api {
     std::optional<CallError> last_exchange_error_;
     boost::asio::steady_timer exchange_done_;
     std::uint64_t exchanges_ = 0;
+    Metrics metrics_;
 };
 
 // Builds the client from the config (SPEC 2 `scalingo:`), with HTTPS_PROXY/NO_PROXY from the

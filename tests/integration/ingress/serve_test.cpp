@@ -292,6 +292,52 @@ TEST_F(Ingress_Errors, UnknownPathIs404) {
                  "no such endpoint");
 }
 
+// Issue 22: the 404, 405 and 413 answers were counted but never logged. Each kind is logged at
+// warn level, at most once per 10 s (a burst of twenty 404s is one line), with the method, the
+// path without its query and the peer; never the body.
+TEST_F(Ingress_Errors, RefusalsAreLoggedOncePerBurstWithoutBodyOrQuery) {
+    const std::string marker = "BODY-MARKER-c0ffee";
+    const std::string body = R"({"note":")" + marker + R"("})";
+    expect_error(daemon_->post("/nope?token=QUERY-MARKER-f00d", body, {}), 404, "no such endpoint");
+    for (int i = 0; i < 19; ++i) {
+        ASSERT_EQ(daemon_->post("/nope", body, {}).status, 404);
+    }
+    expect_error(daemon_->post("/healthz", body, {}), 405, "method not allowed");
+    const std::string big = R"({"note":")" + marker + std::string(5000, 'x') + R"("})";
+    expect_error(daemon_->github("push", big, "too-big-1"), 413, "max_body_bytes");
+
+    auto& p = daemon_->process();
+    const auto not_found = p.wait_for_line("answered 404", std::chrono::seconds(5));
+    ASSERT_TRUE(not_found) << p.stderr_text();
+    EXPECT_NE(not_found->find(
+                  R"(warning answered 404 (no such endpoint) to POST "/nope?..." from 127.0.0.1:)"),
+              std::string::npos)
+        << *not_found;
+    const auto bad_method = p.wait_for_line("answered 405", std::chrono::seconds(5));
+    ASSERT_TRUE(bad_method) << p.stderr_text();
+    EXPECT_NE(
+        bad_method->find(
+            R"(warning answered 405 (method not allowed) to POST "/healthz" from 127.0.0.1:)"),
+        std::string::npos)
+        << *bad_method;
+    const auto too_large = p.wait_for_line("answered 413", std::chrono::seconds(5));
+    ASSERT_TRUE(too_large) << p.stderr_text();
+    EXPECT_NE(too_large->find(R"(warning answered 413 (body over server.max_body_bytes) to POST )"
+                              R"("/webhooks/github" from 127.0.0.1:)"),
+              std::string::npos)
+        << *too_large;
+
+    const auto log = p.stderr_text() + p.stdout_text();
+    std::size_t lines_404 = 0;
+    for (auto at = log.find("answered 404"); at != std::string::npos;
+         at = log.find("answered 404", at + 1)) {
+        ++lines_404;
+    }
+    EXPECT_EQ(lines_404, 1U) << log;
+    EXPECT_EQ(log.find(marker), std::string::npos) << log;
+    EXPECT_EQ(log.find("QUERY-MARKER"), std::string::npos) << log;
+}
+
 // The server answers before the client has finished sending 70 KB of headers, so this client
 // ignores write errors and reads the answer, as curl does (the blocking helper gives up).
 TEST_F(Ingress_Errors, HeadersOver64KiBAre431) {

@@ -76,6 +76,12 @@ std::function<net::awaitable<void>(std::chrono::milliseconds)> advance(
 
 const RetryPolicy kPolicy{5, 1s, 10s};
 
+std::string rendered(const Client& client) {
+    std::string out;
+    client.metrics().render_prometheus(out);
+    return out;
+}
+
 TEST(Scalingo_Client, OneExchangeServesManyCalls) {
     Fixture f;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy", http::status::ok,
@@ -177,6 +183,9 @@ TEST(Scalingo_Client, WrongApiTokenIsFatalAfterExactlyOneExchange) {
     });
     EXPECT_EQ(f.fake.exchanges(), 1);
     EXPECT_TRUE(f.fake.api_calls().empty());
+    // The refused exchange is a call of its own; the deploy never went out.
+    EXPECT_EQ(client->metrics().calls(ApiCall::token_exchange, 401), 1U);
+    EXPECT_EQ(rendered(*client).find("call=\"manual_deploy\""), std::string::npos);
 }
 
 TEST(Scalingo_Client, ConcurrentCallsShareOneExchange) {
@@ -407,6 +416,88 @@ TEST(Scalingo_Client, ReviewAppsFollowsPagination) {
     EXPECT_EQ(names, (std::vector<std::string>{"shop-pr1", "shop-pr2", "shop-pr3"}));
 }
 
+// Issue 22: a call the pacing (scalingo.rate_limit) held back used to show the wait as its own
+// latency. Here the API answers in 17 ms of the injected clock and the pacing allows one call
+// every 100 ms, so the second deploy waits 83 ms and still takes 17 ms. Both histograms are
+// read off the injected clock: exact sums.
+TEST(Scalingo_Client, PacingWaitIsMeasuredApartFromTheCall) {
+    Fixture f;
+    f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy",
+              [&](const testing::Request&) -> net::awaitable<testing::Response> {
+                  f.clock.advance(17ms);
+                  co_return testing::json_response(http::status::ok, kDeployment);
+              });
+    auto options = f.options();
+    options.rate_limit.requests = 10;
+    options.rate_limit.per = 1s;
+    auto client = f.client(options);
+    run<bool>(f.ioc, [&]() -> net::awaitable<bool> {
+        for (int i = 0; i < 2; ++i) {
+            auto d = co_await client->manual_deploy("shop", "main");
+            EXPECT_TRUE(d) << d.error().message;
+        }
+        co_return true;
+    });
+    const auto out = rendered(*client);
+    for (const std::string line : {
+             "linkpilot_scalingo_calls_total{call=\"token_exchange\",status=\"200\"} 1\n",
+             "linkpilot_scalingo_calls_total{call=\"manual_deploy\",status=\"200\"} 2\n",
+             // The exchange (instant here) and the two deploys, 17 ms each.
+             "linkpilot_scalingo_call_seconds_bucket{le=\"0.05\"} 3\n",
+             "linkpilot_scalingo_call_seconds_sum 0.034\n",
+             "linkpilot_scalingo_call_seconds_count 3\n",
+             // The first deploy went at once; the second waited 100 ms minus the first's 17.
+             "linkpilot_scalingo_pacing_seconds_bucket{le=\"0\"} 1\n",
+             "linkpilot_scalingo_pacing_seconds_bucket{le=\"0.05\"} 1\n",
+             "linkpilot_scalingo_pacing_seconds_bucket{le=\"0.1\"} 2\n",
+             "linkpilot_scalingo_pacing_seconds_sum 0.083\n",
+             "linkpilot_scalingo_pacing_seconds_count 2\n",
+         }) {
+        EXPECT_NE(out.find(line), std::string::npos) << line << out;
+    }
+}
+
+// Issue 22: every request is counted by call and status: the token exchange, each page of the
+// listing the pruner sweeps with, and both requests of a refresh on 401.
+TEST(Scalingo_Client, CountsEveryRequestTheTokenExchangeAndEachListingPageIncluded) {
+    Fixture f;
+    f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link/review_apps", http::status::ok,
+              R"({"review_apps": [{"app_name": "shop-pr1"}],
+                  "meta": {"pagination": {"current_page": 1, "next_page": 2}}})");
+    f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link/review_apps?page=2", http::status::ok,
+              R"({"review_apps": [{"app_name": "shop-pr2"}],
+                  "meta": {"pagination": {"current_page": 2, "next_page": null}}})");
+    f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link", http::status::ok,
+              R"({"scm_repo_link": {"id": "l1"}})");
+    auto client = f.client(f.options());
+    run<bool>(f.ioc, [&]() -> net::awaitable<bool> {
+        auto listed = co_await client->review_apps("shop");
+        EXPECT_TRUE(listed && listed->size() == 2);
+        f.fake.revoke_all_bearers();
+        auto linked = co_await client->link("shop");
+        EXPECT_TRUE(linked) << linked.error().message;
+        co_return true;
+    });
+    const auto& m = client->metrics();
+    EXPECT_EQ(m.calls(ApiCall::token_exchange, 200), 2U);  // the first bearer and the refresh
+    EXPECT_EQ(m.calls(ApiCall::review_apps, 200), 2U);     // one per page
+    EXPECT_EQ(m.calls(ApiCall::link, 401), 1U);
+    EXPECT_EQ(m.calls(ApiCall::link, 200), 1U);
+    const auto out = rendered(*client);
+    for (const std::string line : {
+             "linkpilot_scalingo_calls_total{call=\"token_exchange\",status=\"200\"} 2\n",
+             "linkpilot_scalingo_calls_total{call=\"review_apps\",status=\"200\"} 2\n",
+             "linkpilot_scalingo_calls_total{call=\"link\",status=\"401\"} 1\n",
+             "linkpilot_scalingo_calls_total{call=\"link\",status=\"200\"} 1\n",
+             "linkpilot_scalingo_call_seconds_count 6\n",
+             // Only API requests are paced (the exchange goes to auth_url); none waited here.
+             "linkpilot_scalingo_pacing_seconds_bucket{le=\"0\"} 4\n",
+             "linkpilot_scalingo_pacing_seconds_count 4\n",
+         }) {
+        EXPECT_NE(out.find(line), std::string::npos) << line << out;
+    }
+}
+
 TEST(Scalingo_Client, SlowAnswerPastReadTimeoutIsRetryable) {
     Fixture f;
     f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link",
@@ -457,6 +548,7 @@ TEST(Scalingo_Client, RefusedConnectionIsRetryable) {
         }
         co_return true;
     });
+    EXPECT_EQ(client->metrics().calls(ApiCall::token_exchange, 0), 1U);  // 0: no answer
 }
 
 TEST(Scalingo_Client, DryRunLogsWritesAndSendsNothing) {
@@ -477,6 +569,9 @@ TEST(Scalingo_Client, DryRunLogsWritesAndSendsNothing) {
         co_return true;
     });
     EXPECT_TRUE(f.fake.seen().empty());
+    // A call logged instead of made is not a call.
+    EXPECT_NE(rendered(*client).find("linkpilot_scalingo_call_seconds_count 0\n"),
+              std::string::npos);
     const auto log = f.log.str();
     EXPECT_NE(log.find("POST " + f.server.url() +
                        "/v1/apps/shop/scm_repo_link/manual_deploy "
