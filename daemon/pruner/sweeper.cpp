@@ -78,9 +78,10 @@ awaitable<SweepReport> Sweeper::sweep(const config::Prune& cfg, bool dry_run) {
     // two would list the same stale apps and queue their deletions twice.
     const bool locking = !report.dry_run;
     if (locking) {
-        auto lock_op = committer_->run([](store::Store& s) { return s.try_lock_sweep(); });
+        auto lock_op = committer_->run([me = store::this_process("prune", report.started_at)](
+                                           store::Store& s) { return s.try_lock_sweep(me); });
         auto locked = co_await std::move(lock_op);
-        if (!locked || !*locked) {
+        if (!locked || !locked->taken) {
             report.skipped = true;
             if (locked) {
                 log_->info(

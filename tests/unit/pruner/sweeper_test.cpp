@@ -283,7 +283,8 @@ TEST_F(PrunerSweeper, SkipsItsSweepWhileAnotherProcessHoldsTheSweepLock) {
     auto other = store::open_postgres({.url = schema.url()});
     auto mine = store::open_postgres({.url = schema.url()});
     ASSERT_TRUE(other.has_value() && mine.has_value());
-    ASSERT_TRUE(*(*other)->try_lock_sweep());  // the other replica is sweeping
+    // The other replica is sweeping.
+    ASSERT_TRUE((*other)->try_lock_sweep(store::this_process("serve", clock_.now()))->taken);
 
     store::GroupCommitter committer(std::move(*mine), clock_);
     Sweeper sweeper(api_, &committer, clock_, metrics_, nullptr);
@@ -299,7 +300,7 @@ TEST_F(PrunerSweeper, SkipsItsSweepWhileAnotherProcessHoldsTheSweepLock) {
     EXPECT_EQ(swept.deletions(), 1U);
     EXPECT_EQ(api_.count("review_apps"), 2U);
     // And the lock was given back: the other replica can take it again.
-    EXPECT_TRUE(*(*other)->try_lock_sweep());
+    EXPECT_TRUE((*other)->try_lock_sweep(store::this_process("serve", clock_.now()))->taken);
     committer.stop();
 }
 

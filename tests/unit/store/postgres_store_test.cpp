@@ -74,6 +74,11 @@ class PostgresStoreTest : public ::testing::Test {
         return r && !r->job_ids.empty() ? r->job_ids.front() : -1;
     }
 
+    // A sweep lock holder with fixed fields, to compare what a refused store reads.
+    [[nodiscard]] SweepHolder holder(const std::string& command) const {
+        return SweepHolder{.pid = 4242, .host = "web-1", .command = command, .since = clock_.now()};
+    }
+
     std::vector<std::int64_t> claim(Store& s, std::size_t limit = 10) {
         auto r = s.claim_runnable(clock_.now(), limit);
         EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
@@ -264,21 +269,21 @@ TEST_F(PostgresStoreTest, DebounceAcrossReplicasKeepsOneWaitingJob) {
 }
 
 TEST_F(PostgresStoreTest, OneReplicaAtATimeHoldsTheSweepLock) {
-    auto la = a_->try_lock_sweep();
+    auto la = a_->try_lock_sweep(holder("serve"));
     ASSERT_TRUE(la.has_value()) << la.error().message;
-    EXPECT_TRUE(*la);
-    EXPECT_TRUE(*a_->try_lock_sweep());  // held already: still ours
-    EXPECT_FALSE(*b_->try_lock_sweep());
+    EXPECT_TRUE(la->taken);
+    EXPECT_TRUE(a_->try_lock_sweep(holder("serve"))->taken);  // held already: still ours
+    EXPECT_FALSE(b_->try_lock_sweep(holder("prune"))->taken);
     ASSERT_TRUE(a_->unlock_sweep().has_value());
-    EXPECT_TRUE(*b_->try_lock_sweep());
-    EXPECT_FALSE(*a_->try_lock_sweep());
+    EXPECT_TRUE(b_->try_lock_sweep(holder("prune"))->taken);
+    EXPECT_FALSE(a_->try_lock_sweep(holder("serve"))->taken);
     b_.reset();  // a holder that dies releases it with its connection
     // The server frees it once its backend sees the disconnect, which happens after close()
     // returns; wait for that (bounded) rather than race it.
     bool taken = false;
     for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
          !taken && std::chrono::steady_clock::now() < until;) {
-        taken = *a_->try_lock_sweep();
+        taken = a_->try_lock_sweep(holder("serve"))->taken;
         if (!taken) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
@@ -291,9 +296,10 @@ TEST_F(PostgresStoreTest, DeploymentsInOtherSchemasNeverShareALock) {
     ASSERT_TRUE(other.ok()) << other.error();
     auto elsewhere = open_postgres(PostgresOptions{.url = other.url()});
     ASSERT_TRUE(elsewhere.has_value()) << elsewhere.error().message;
-    EXPECT_TRUE(*a_->try_lock_sweep());
-    EXPECT_TRUE(*(*elsewhere)->try_lock_sweep());  // same database, another deployment
-    EXPECT_FALSE(*b_->try_lock_sweep());           // same schema: still exclusive
+    EXPECT_TRUE(a_->try_lock_sweep(holder("serve"))->taken);
+    // Same database, another deployment.
+    EXPECT_TRUE((*elsewhere)->try_lock_sweep(holder("serve"))->taken);
+    EXPECT_FALSE(b_->try_lock_sweep(holder("prune"))->taken);  // same schema: still exclusive
 }
 
 TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
