@@ -291,6 +291,7 @@ TEST_F(PrunerSweeper, SkipsItsSweepWhileAnotherProcessHoldsTheSweepLock) {
     api_.review_apps_by_parent["shop-staging"] = {review_app("shop-staging", 1, hours(100))};
     const auto skipped = await(sweeper.sweep(cfg_, false));
     EXPECT_TRUE(skipped.skipped);
+    EXPECT_NE(skipped.held_by.find("linkpilot serve (pid "), std::string::npos) << skipped.held_by;
     EXPECT_TRUE(skipped.apps.empty());
     EXPECT_EQ(api_.count("review_apps"), 0U);
 
