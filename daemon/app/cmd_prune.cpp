@@ -10,6 +10,9 @@
 // run too, exactly as `serve` would run them; a daemon running next to it shares the work
 // through the store (a job is claimed once, one job per app at a time). A deletion still
 // backing off after kMaxWait is left queued for the daemon and shown as such.
+//
+// Another process sweeping the same state (`serve`, or a second `prune`) holds the sweep
+// lock: this one does not sweep, prints who holds it and exits 0.
 #include <date/date.h>
 #include <fmt/format.h>
 
@@ -208,6 +211,7 @@ void print_json(const SweepReport& r, const JobStates& jobs) {
             {"review_apps", std::move(ras)}});
     }
     const json::object out{{"dry_run", r.dry_run},
+                           {"swept", true},
                            {"started_at", iso(r.started_at)},
                            {"duration_seconds", std::chrono::duration<double>(r.took).count()},
                            {"deletions", r.deletions()},
@@ -328,10 +332,26 @@ int run_prune(const PruneOptions& o) {
         return kExitError;
     }
 
-    if (report.skipped) {
-        std::cerr << "linkpilot: prune: not swept: another linkpilot process sharing the state "
-                     "store is sweeping (or the sweep lock could not be taken)\n";
+    if (report.skipped && report.held_by.empty()) {
+        std::cerr << "linkpilot: prune: not swept: cannot take the sweep lock: "
+                  << report.lock_error << "\n";
         return kExitError;
+    }
+    if (report.skipped) {
+        // Not a failure: the holder is sweeping, which is what was asked for.
+        const auto line = "not swept: the sweep lock is held by " + report.held_by;
+        if (o.json) {
+            std::cout << json::serialize(json::object{{"dry_run", false},
+                                                      {"swept", false},
+                                                      {"reason", line},
+                                                      {"held_by", report.held_by},
+                                                      {"deletions", 0},
+                                                      {"apps", json::array{}}})
+                      << "\n";
+        } else {
+            std::cout << "linkpilot: prune: " << line << "\n";
+        }
+        return kExitOk;
     }
     if (o.json) {
         print_json(report, job_states);

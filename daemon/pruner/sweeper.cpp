@@ -69,26 +69,30 @@ Sweeper::Sweeper(scalingo::Api& api, store::GroupCommitter* committer, const Clo
     }
 }
 
-awaitable<SweepReport> Sweeper::sweep(const config::Prune& cfg, bool dry_run) {
+awaitable<SweepReport> Sweeper::sweep(const config::Prune& cfg, bool dry_run,
+                                      std::string_view command) {
     SweepReport report;
     report.dry_run = dry_run || committer_ == nullptr;
     report.started_at = clock_.now();
     const auto t0 = clock_.steady_now();
-    // Replicas sharing a PostgreSQL state: one sweeps at a time (the store's sweep lock), or
-    // two would list the same stale apps and queue their deletions twice.
+    // Processes sharing the state (replicas on PostgreSQL, `prune` next to `serve` on one
+    // SQLite file): one sweeps at a time (the store's sweep lock), or two would list the same
+    // stale apps and queue their deletions twice. The other one skips: the holder's sweep is
+    // the one this would have been.
     const bool locking = !report.dry_run;
     if (locking) {
-        auto lock_op = committer_->run([](store::Store& s) { return s.try_lock_sweep(); });
-        auto locked = co_await std::move(lock_op);
-        if (!locked || !*locked) {
+        auto lock_op =
+            committer_->run([me = store::this_process(std::string{command}, report.started_at)](
+                                store::Store& s) { return s.try_lock_sweep(me); });
+        auto lock = co_await std::move(lock_op);
+        if (!lock || !lock->taken) {
             report.skipped = true;
-            if (locked) {
-                log_->info(
-                    "prune: another linkpilot process sharing the state is sweeping; "
-                    "this one skips its sweep");
+            if (lock) {
+                report.held_by = lock->holder;
+                log_->info("prune: not swept: the sweep lock is held by {}", report.held_by);
             } else {
-                log_->error("prune: cannot take the sweep lock: {}; sweep skipped",
-                            locked.error().message);
+                report.lock_error = lock.error().message;
+                log_->error("prune: not swept: cannot take the sweep lock: {}", report.lock_error);
             }
             co_return report;
         }
@@ -245,7 +249,8 @@ awaitable<void> SweepLoop::run() {
         auto every = std::chrono::milliseconds(std::chrono::minutes(15));
         if (cfg && cfg->prune) {
             every = cfg->prune->every;
-            auto report = co_await sweeper_.sweep(*cfg->prune, cfg->scalingo.dry_run || stopping_);
+            auto report =
+                co_await sweeper_.sweep(*cfg->prune, cfg->scalingo.dry_run || stopping_, "serve");
             if (!report.dry_run && report.deletions() > 0 && after_enqueue_) {
                 after_enqueue_();
             }

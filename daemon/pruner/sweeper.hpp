@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -51,9 +52,11 @@ struct SweepReport {
     TimePoint started_at{};
     std::chrono::steady_clock::duration took{};
     bool dry_run = false;
-    // Not swept: another process sharing the state holds the sweep lock (or it could not be
-    // taken). `apps` is then empty.
+    // Not swept: another process sharing the state holds the sweep lock (`held_by` names it),
+    // or the lock could not be taken (`lock_error`). `apps` is then empty.
     bool skipped = false;
+    std::string held_by;
+    std::string lock_error;
     std::vector<AppSweep> apps;
 
     [[nodiscard]] bool ok() const;                // every app listed (and enqueued)
@@ -68,8 +71,10 @@ class Sweeper {
             Metrics& metrics, std::shared_ptr<spdlog::logger> log);
 
     // One sweep now. `dry_run` (or a null committer) only reports: no job is stored and no
-    // mutating call is made (the listing GETs still go out).
-    boost::asio::awaitable<SweepReport> sweep(const config::Prune& cfg, bool dry_run);
+    // mutating call is made (the listing GETs still go out). `command` is what this process
+    // is (`prune`; SweepLoop says `serve`), for another one its sweep lock refuses.
+    boost::asio::awaitable<SweepReport> sweep(const config::Prune& cfg, bool dry_run,
+                                              std::string_view command = "prune");
 
   private:
     boost::asio::awaitable<void> sweep_app(const config::Prune& cfg, const std::string& app,

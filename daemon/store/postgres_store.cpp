@@ -8,9 +8,13 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -195,6 +199,19 @@ constexpr const char* kCountJobs =
 constexpr const char* kOldestPending = "SELECT MIN(created_at) FROM jobs WHERE state = 'pending'";
 constexpr const char* kTryLockSweep = "SELECT pg_try_advisory_lock(" LINKPILOT_SWEEP_LOCK ")";
 constexpr const char* kUnlockSweep = "SELECT pg_advisory_unlock(" LINKPILOT_SWEEP_LOCK ")";
+// Who holds the sweep lock, for a replica refused it: the session holding the advisory lock
+// (pg_locks shows LINKPILOT_SWEEP_LOCK's two keys as classid and objid, with objsubid 2) and
+// the application_name it set when taking it (kNameSweepHolder). No holder table: the lock's
+// own session says who it is, so nothing can go stale and no migration is needed.
+constexpr const char* kSweepHolder =
+    "SELECT a.pid, a.application_name, host(a.client_addr) FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid = (hashtext('linkpilot:' || " LINKPILOT_SCHEMA "))::oid AND l.objid = 3";
+constexpr const char* kNameSweepHolder = "SELECT set_config('application_name', $1, false)";
+// Back to the connection's own application_name (the URL's, or none).
+constexpr const char* kUnnameSweepHolder = "RESET application_name";
 constexpr const char* kLockMigrate = "SELECT pg_advisory_lock(" LINKPILOT_MIGRATE_LOCK ")";
 constexpr const char* kUnlockMigrate = "SELECT pg_advisory_unlock(" LINKPILOT_MIGRATE_LOCK ")";
 constexpr const char* kHasVersionTable = "SELECT to_regclass('schema_version') IS NOT NULL";
@@ -411,6 +428,43 @@ std::string make_owner() {
     return std::string{host.data()} + "/" + std::to_string(getpid()) + "/" + hex.data();
 }
 
+// The sweep lock holder as its session's application_name says it while it holds the lock:
+// "linkpilot serve 4242 1700000000 web-1" (command, pid, since in Unix seconds, host). Host
+// last: PostgreSQL keeps 63 bytes of an application_name, so a long host name is what is cut.
+std::string sweep_holder_name(const SweepHolder& h) {
+    const auto since =
+        std::chrono::duration_cast<std::chrono::seconds>(h.since.time_since_epoch()).count();
+    return "linkpilot " + h.command + " " + std::to_string(h.pid) + " " + std::to_string(since) +
+           " " + h.host;
+}
+
+// The inverse of sweep_holder_name; nullopt for any other application_name (an older
+// linkpilot, or someone taking the lock by hand).
+std::optional<SweepHolder> parse_sweep_holder_name(std::string_view name) {
+    auto field = [&name]() {
+        const auto end = std::min(name.find(' '), name.size());
+        const auto f = name.substr(0, end);
+        name.remove_prefix(std::min(end + 1, name.size()));
+        return f;
+    };
+    auto number = [](std::string_view f, std::int64_t& out) {
+        const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), out);
+        return ec == std::errc{} && end == f.data() + f.size() && !f.empty();
+    };
+    SweepHolder h;
+    std::int64_t since = 0;
+    if (field() != "linkpilot") {
+        return std::nullopt;
+    }
+    h.command = std::string{field()};
+    if (h.command.empty() || !number(field(), h.pid) || !number(field(), since) || name.empty()) {
+        return std::nullopt;
+    }
+    h.since = TimePoint{std::chrono::seconds{since}};
+    h.host = std::string{name};
+    return h;
+}
+
 class PostgresStore final : public Store {
   public:
     PostgresStore(ConnPtr conn, const PostgresOptions& options)
@@ -420,7 +474,13 @@ class PostgresStore final : public Store {
     PostgresStore& operator=(const PostgresStore&) = delete;
     PostgresStore(PostgresStore&&) = delete;
     PostgresStore& operator=(PostgresStore&&) = delete;
-    ~PostgresStore() override = default;
+    // Gives the sweep lock back now rather than when the server notices the disconnect, so
+    // closing a store releases it as on SQLite.
+    ~PostgresStore() override {
+        if (sweep_locked_ && PQstatus(conn_.get()) == CONNECTION_OK) {
+            (void)exec(kUnlockSweep);
+        }
+    }
 
     // Per-connection settings: every statement and lock wait is bounded, and a transaction
     // left open by a hung process does not hold its locks forever.
@@ -674,19 +734,37 @@ class PostgresStore final : public Store {
         return s;
     }
 
-    Result<bool> try_lock_sweep() override {
+    Result<SweepLock> try_lock_sweep(const SweepHolder& self) override {
         if (auto c = ensure_connected(); !c) {
             return Unexpected{c.error()};
         }
         if (sweep_locked_) {
-            return true;  // advisory locks stack: take it once
+            return SweepLock{.taken = true, .holder = {}};  // advisory locks stack: take it once
         }
-        auto q = run(kTryLockSweep, Params{});
-        if (!q) {
-            return Unexpected{q.error()};
+        // A second try when the holder let go between the refusal and the look at who it was.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            auto q = run(kTryLockSweep, Params{});
+            if (!q) {
+                return Unexpected{q.error()};
+            }
+            if (q->size() > 0 && q->boolean(0, 0)) {
+                sweep_locked_ = true;
+                auto named = run(kNameSweepHolder, Params{}.add(sweep_holder_name(self)));
+                if (!named) {
+                    (void)unlock_sweep();
+                    return Unexpected{named.error()};
+                }
+                return SweepLock{.taken = true, .holder = {}};
+            }
+            auto holder = run(kSweepHolder, Params{});
+            if (!holder) {
+                return Unexpected{holder.error()};
+            }
+            if (holder->size() > 0) {
+                return SweepLock{.taken = false, .holder = describe_sweep_holder(*holder)};
+            }
         }
-        sweep_locked_ = q->size() > 0 && q->boolean(0, 0);
-        return sweep_locked_;
+        return SweepLock{.taken = false, .holder = "another PostgreSQL session"};
     }
 
     Result<Ok> unlock_sweep() override {
@@ -697,7 +775,8 @@ class PostgresStore final : public Store {
         if (auto q = run(kUnlockSweep, Params{}); !q) {
             return Unexpected{q.error()};
         }
-        return Ok{};
+        // After the unlock: a replica that sees the lock always sees its holder's name.
+        return exec(kUnnameSweepHolder);
     }
 
     Result<MigrateResult> migrate() override {
@@ -734,6 +813,23 @@ class PostgresStore final : public Store {
 
   private:
     [[nodiscard]] std::chrono::milliseconds lease() const { return options_.lease; }
+
+    // A row of kSweepHolder: what the holder said of itself, or the session as PostgreSQL
+    // knows it when it said nothing we read.
+    static std::string describe_sweep_holder(const Rows& row) {
+        const auto name = row.opt_text(0, 1).value_or("");
+        if (auto h = parse_sweep_holder_name(name)) {
+            return to_string(*h);
+        }
+        std::string out = "PostgreSQL session " + std::to_string(row.int64(0, 0));
+        if (const auto client = row.opt_text(0, 2)) {
+            out += " from " + *client;
+        }
+        if (!name.empty()) {
+            out += " (application_name '" + name + "')";
+        }
+        return out;
+    }
 
     // The connection breaks when the server restarts or the network drops: re-open it at the
     // next call (outside a transaction), so the store recovers without a daemon restart.

@@ -1,7 +1,9 @@
 #include "daemon/store/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -386,6 +388,99 @@ Job read_job(const Query& q) {
     return j;
 }
 
+// The sweep lock (Store::try_lock_sweep) of a SQLite state: an exclusive, non-blocking flock(2)
+// on "<database>.sweep.lock" beside the database. A lock file rather than a lease row because
+// the kernel drops the lock when its holder goes, however it goes (unlock, close, crash,
+// SIGKILL): no lease to renew during a long sweep, no expiry to tune, no stale lock after a
+// crash, and no write transaction held against the daemon's ingress. flock rather than fcntl
+// locks: a flock belongs to the open file description, so two stores in one process exclude
+// each other too, and closing some other descriptor of the file does not drop it. Like WAL
+// itself, it needs the processes on one machine (a local file system).
+// The holder writes to_string(SweepHolder) into the file once it has the lock, for whoever it
+// refuses; the file stays (removing it would let two processes lock two different files).
+class SweepLockFile {
+  public:
+    SweepLockFile() = default;
+    SweepLockFile(const SweepLockFile&) = delete;
+    SweepLockFile& operator=(const SweepLockFile&) = delete;
+    SweepLockFile(SweepLockFile&&) = delete;
+    SweepLockFile& operator=(SweepLockFile&&) = delete;
+    ~SweepLockFile() { (void)unlock(); }
+
+    Result<SweepLock> try_lock(const std::string& path, const SweepHolder& self) {
+        if (held_) {
+            return SweepLock{.taken = true, .holder = {}};
+        }
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            return os_error(errno, "opening the sweep lock " + path);
+        }
+        if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            const int os = errno;
+            auto holder = os == EWOULDBLOCK ? read_holder(fd) : std::string{};
+            ::close(fd);
+            if (os == EWOULDBLOCK) {
+                return SweepLock{.taken = false, .holder = std::move(holder)};
+            }
+            return os_error(os, "locking " + path);
+        }
+        fd_ = fd;
+        held_ = true;
+        // Emptied first, so a reader between the two calls finds no line rather than a mix of
+        // this holder and a crashed one.
+        const std::string line = to_string(self) + "\n";
+        if (::ftruncate(fd_, 0) != 0 ||
+            ::pwrite(fd_, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+            const int os = errno;
+            (void)unlock();
+            return os_error(os, "writing the sweep lock's holder into " + path);
+        }
+        return SweepLock{.taken = true, .holder = {}};
+    }
+
+    // Empties the file (the holder is gone) and lets go. Closing alone would release it too.
+    Result<Ok> unlock() {
+        if (!held_) {
+            return Ok{};
+        }
+        held_ = false;
+        (void)::ftruncate(fd_, 0);
+        const int unlocked = ::flock(fd_, LOCK_UN);
+        const int os = errno;
+        ::close(fd_);
+        fd_ = -1;
+        if (unlocked != 0) {
+            return os_error(os, "unlocking the sweep lock");
+        }
+        return Ok{};
+    }
+
+  private:
+    static Unexpected<StoreError> os_error(int os, const std::string& what) {
+        return error(kind_of_errno(os, StoreError::Kind::io),
+                     what + ": " + std::generic_category().message(os));
+    }
+
+    // The holder's line. Only a whole line counts: none yet, or half written, is "unknown".
+    static std::string read_holder(int fd) {
+        std::array<char, 512> buf{};
+        const auto n = ::pread(fd, buf.data(), buf.size(), 0);
+        const std::string_view text(buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
+        const auto end = text.find('\n');
+        if (end == std::string_view::npos || end == 0) {
+            return "another linkpilot process (it has not written who it is yet)";
+        }
+        std::string line(text.substr(0, end));
+        std::replace_if(
+            line.begin(), line.end(),
+            [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; }, '?');
+        return line;
+    }
+
+    int fd_ = -1;
+    bool held_ = false;
+};
+
 class SqliteStore final : public Store {
   public:
     SqliteStore(DbPtr db, bool read_only) : db_(std::move(db)), read_only_(read_only) {}
@@ -708,10 +803,20 @@ class SqliteStore final : public Store {
         return s;
     }
 
-    // One process owns a SQLite file (SPEC 2: PostgreSQL is the shared state): nothing to
-    // contend with.
-    Result<bool> try_lock_sweep() override { return true; }
-    Result<Ok> unlock_sweep() override { return Ok{}; }
+    // `serve` and `linkpilot prune` may share one file: see SweepLockFile.
+    Result<SweepLock> try_lock_sweep(const SweepHolder& self) override {
+        if (read_only_) {
+            return error(StoreError::Kind::readonly,
+                         "the state store is open read-only: no sweep lock");
+        }
+        const char* file = sqlite3_db_filename(db_.get(), "main");
+        if (file == nullptr || *file == '\0') {
+            return SweepLock{.taken = true,
+                             .holder = {}};  // in memory: no other process can share it
+        }
+        return sweep_lock_.try_lock(std::string{file} + ".sweep.lock", self);
+    }
+    Result<Ok> unlock_sweep() override { return sweep_lock_.unlock(); }
 
     Result<MigrateResult> migrate() override {
         auto current = schema_version();
@@ -1113,6 +1218,7 @@ class SqliteStore final : public Store {
     DbPtr db_;
     bool read_only_;
     std::unordered_map<const char*, StmtPtr> stmts_;
+    SweepLockFile sweep_lock_;
 };
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "daemon/store/store.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <ctime>
 
 #include "daemon/store/detail.hpp"
 
@@ -30,6 +34,30 @@ std::string_view to_string(StoreError::Kind k) {
             return "other";
     }
     return "other";
+}
+
+SweepHolder this_process(std::string command, TimePoint since) {
+    std::array<char, 256> host{};
+    if (::gethostname(host.data(), host.size() - 1) != 0) {
+        host[0] = '\0';
+    }
+    return SweepHolder{.pid = ::getpid(),
+                       .host = host[0] != '\0' ? host.data() : "?",
+                       .command = std::move(command),
+                       .since = since};
+}
+
+std::string to_string(const SweepHolder& h) {
+    // UTC by hand: fmt's chrono formatting of a system time is local time in some versions.
+    const std::time_t s = std::chrono::system_clock::to_time_t(h.since);
+    std::tm tm{};
+    std::array<char, 32> since{};
+    if (::gmtime_r(&s, &tm) == nullptr ||
+        std::strftime(since.data(), since.size(), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        since[0] = '\0';
+    }
+    return "linkpilot " + h.command + " (pid " + std::to_string(h.pid) + " on " + h.host +
+           ", since " + since.data() + ")";
 }
 
 }  // namespace linkpilot::store

@@ -198,6 +198,27 @@ struct SettleResult {
     std::optional<TimePoint> next_wakeup;
 };
 
+// Who takes the review app sweep lock (Store::try_lock_sweep); a process refused the lock
+// names its holder from this.
+struct SweepHolder {
+    std::int64_t pid = 0;
+    std::string host;
+    std::string command;  // serve | prune
+    TimePoint since{};    // when it took the lock
+};
+
+// This process (getpid, gethostname) running `linkpilot <command>`, holding from `since`.
+SweepHolder this_process(std::string command, TimePoint since);
+
+// "linkpilot serve (pid 4242 on web-1, since 2023-11-14T22:13:20Z)"
+std::string to_string(const SweepHolder& h);
+
+struct SweepLock {
+    bool taken = false;  // this store holds the lock now
+    // Not taken: who holds it, as to_string(SweepHolder) puts it, or what is known of it.
+    std::string holder;
+};
+
 struct MigrateResult {
     int from = 0;
     int to = 0;
@@ -275,11 +296,12 @@ class Store {
 
     virtual Result<Stats> stats() = 0;
 
-    // Review app sweeps (SPEC 6) when several processes share the store: only the holder of
-    // the sweep lock sweeps, so two replicas never queue the same deletions twice. true: this
-    // store holds it now (taken if free); false: another process does. Held until
-    // unlock_sweep() or the store is closed (a crashed holder's lock goes with its connection).
-    virtual Result<bool> try_lock_sweep() = 0;
+    // Review app sweeps (SPEC 6) when several processes share the store (replicas, or `prune`
+    // next to `serve`): only the holder of the sweep lock sweeps, so two processes never queue
+    // the same deletions twice. taken: this store holds it now (taken if free, as `self`);
+    // otherwise another process does and `holder` names it. Held until unlock_sweep() or the
+    // store is closed; a crashed holder's lock goes with its process (or its connection).
+    virtual Result<SweepLock> try_lock_sweep(const SweepHolder& self) = 0;
     virtual Result<Ok> unlock_sweep() = 0;
 
     // Applies pending schema migrations (also done when opening). Idempotent.

@@ -109,7 +109,9 @@ class CountingStore final : public store::Store {
         return inner_->prune_payloads(older_than);
     }
     store::Result<store::Stats> stats() override { return inner_->stats(); }
-    store::Result<bool> try_lock_sweep() override { return inner_->try_lock_sweep(); }
+    store::Result<store::SweepLock> try_lock_sweep(const store::SweepHolder& self) override {
+        return inner_->try_lock_sweep(self);
+    }
     store::Result<store::Ok> unlock_sweep() override { return inner_->unlock_sweep(); }
     store::Result<store::MigrateResult> migrate() override { return inner_->migrate(); }
     store::Result<int> schema_version() override { return inner_->schema_version(); }

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/store/sqlite_store.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 
@@ -323,6 +324,61 @@ TEST_F(PruneCli, AListingFailureDeletesNothingForThatApp) {
     auto left = kAll;
     left.erase("blog-staging-pr8");
     EXPECT_EQ(review_apps_left(), left);
+}
+
+// Two sweeps on one SQLite state (issue 22): the test holds the sweep lock itself through the
+// Store API, as a `serve` in the middle of its sweep does, so the overlap is certain.
+TEST_F(PruneCli, ASweepRefusedTheLockNamesItsHolderExitsZeroAndDeletesNothing) {
+    write_config("[shop-staging]");
+    auto holder = store::open_sqlite({.path = dir_ / "state.db"});
+    ASSERT_TRUE(holder.has_value()) << holder.error().message;
+    const auto serve = store::this_process("serve", std::chrono::system_clock::now());
+    auto lock = (*holder)->try_lock_sweep(serve);
+    ASSERT_TRUE(lock.has_value()) << lock.error().message;
+    ASSERT_TRUE(lock->taken);
+    const auto named = "not swept: the sweep lock is held by " + store::to_string(serve);
+
+    const auto refused = prune({});
+    EXPECT_EQ(refused.code, 0) << refused.err;
+    EXPECT_EQ(refused.out, "linkpilot: prune: " + named + "\n");
+    const auto refused_json = prune({"--json"});
+    ASSERT_EQ(refused_json.code, 0) << refused_json.err;
+    const auto doc = json::parse(refused_json.out);
+    EXPECT_FALSE(doc.at("swept").as_bool());
+    EXPECT_EQ(doc.at("held_by").as_string(), store::to_string(serve));
+    EXPECT_EQ(doc.at("reason").as_string(), named);
+    // Neither run listed nor deleted anything: the holder's sweep is the one that does.
+    EXPECT_TRUE(calls().empty()) << json::serialize(json::value_from(calls()));
+    EXPECT_EQ(review_apps_left(), kAll);
+
+    ASSERT_TRUE((*holder)->unlock_sweep().has_value());
+    const auto swept = prune({});
+    ASSERT_EQ(swept.code, 0) << swept.err;
+    EXPECT_NE(swept.out.find("2 review app(s) queued for deletion"), std::string::npos)
+        << swept.out;
+    EXPECT_EQ(deleted_in_log(), kDoomed);
+    // And it gave the lock back.
+    EXPECT_TRUE((*holder)->try_lock_sweep(serve)->taken);
+}
+
+TEST_F(PruneCli, ServeLogsTheLockHolderAndSweepsOnceTheLockIsFree) {
+    write_config("[shop-staging]", "1s");
+    auto holder = store::open_sqlite({.path = dir_ / "state.db"});
+    ASSERT_TRUE(holder.has_value()) << holder.error().message;
+    const auto prune = store::this_process("prune", std::chrono::system_clock::now());
+    ASSERT_TRUE((*holder)->try_lock_sweep(prune)->taken);
+    daemon_ = std::make_unique<Process>(LINKPILOT_BINARY,
+                                        std::vector<std::string>{"serve", "-c", config_.string()});
+    ASSERT_NE(daemon_->listening_port(), 0) << daemon_->stderr_text();
+    const auto logged = "prune: not swept: the sweep lock is held by " + store::to_string(prune);
+    ASSERT_TRUE(eventually([&] {
+        return daemon_->stderr_text().find(logged) != std::string::npos;
+    })) << daemon_->stderr_text();
+    EXPECT_TRUE(deleted_in_log().empty());
+
+    ASSERT_TRUE((*holder)->unlock_sweep().has_value());
+    ASSERT_TRUE(eventually([&] { return deleted_in_log() == kDoomed; })) << daemon_->stderr_text();
+    EXPECT_EQ(daemon_->terminate(), 0);
 }
 
 TEST_F(PruneCli, ServeSweepsEveryPruneEvery) {

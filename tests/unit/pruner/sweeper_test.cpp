@@ -283,13 +283,15 @@ TEST_F(PrunerSweeper, SkipsItsSweepWhileAnotherProcessHoldsTheSweepLock) {
     auto other = store::open_postgres({.url = schema.url()});
     auto mine = store::open_postgres({.url = schema.url()});
     ASSERT_TRUE(other.has_value() && mine.has_value());
-    ASSERT_TRUE(*(*other)->try_lock_sweep());  // the other replica is sweeping
+    // The other replica is sweeping.
+    ASSERT_TRUE((*other)->try_lock_sweep(store::this_process("serve", clock_.now()))->taken);
 
     store::GroupCommitter committer(std::move(*mine), clock_);
     Sweeper sweeper(api_, &committer, clock_, metrics_, nullptr);
     api_.review_apps_by_parent["shop-staging"] = {review_app("shop-staging", 1, hours(100))};
     const auto skipped = await(sweeper.sweep(cfg_, false));
     EXPECT_TRUE(skipped.skipped);
+    EXPECT_NE(skipped.held_by.find("linkpilot serve (pid "), std::string::npos) << skipped.held_by;
     EXPECT_TRUE(skipped.apps.empty());
     EXPECT_EQ(api_.count("review_apps"), 0U);
 
@@ -299,7 +301,7 @@ TEST_F(PrunerSweeper, SkipsItsSweepWhileAnotherProcessHoldsTheSweepLock) {
     EXPECT_EQ(swept.deletions(), 1U);
     EXPECT_EQ(api_.count("review_apps"), 2U);
     // And the lock was given back: the other replica can take it again.
-    EXPECT_TRUE(*(*other)->try_lock_sweep());
+    EXPECT_TRUE((*other)->try_lock_sweep(store::this_process("serve", clock_.now()))->taken);
     committer.stop();
 }
 

@@ -3,10 +3,16 @@
 #include "daemon/store/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "tests/support/fake_clock.hpp"
@@ -87,6 +93,91 @@ TEST_F(SqliteStoreTest, ReadOnlyDatabaseSurfacesReadonlyError) {
         ASSERT_FALSE(res.has_value());
         EXPECT_EQ(res.error().kind, StoreError::Kind::readonly);
     }
+}
+
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+// The sweep lock is a flock on a file beside the database (SweepLockFile in sqlite_store.cpp).
+TEST_F(SqliteStoreTest, TheSweepLockFileSaysWhoHoldsItWhileItIsHeld) {
+    const auto lock_file = db_path().string() + ".sweep.lock";
+    const SweepHolder me{.pid = 4242, .host = "web-1", .command = "serve", .since = clock_.now()};
+    ASSERT_TRUE(store_->try_lock_sweep(me)->taken);
+    EXPECT_EQ(slurp(lock_file),
+              "linkpilot serve (pid 4242 on web-1, since 2023-11-14T22:13:20Z)\n");
+    ASSERT_TRUE(store_->unlock_sweep().has_value());
+    EXPECT_EQ(slurp(lock_file), "");  // no holder
+    EXPECT_TRUE(std::filesystem::exists(lock_file));
+}
+
+TEST_F(SqliteStoreTest, AHolderWithoutItsLineYetIsStillAHolder) {
+    // What a process refused sees between the holder's flock and its write.
+    auto other = open();
+    ASSERT_NE(other, nullptr);
+    const SweepHolder me{.pid = 4242, .host = "web-1", .command = "serve", .since = clock_.now()};
+    ASSERT_TRUE(store_->try_lock_sweep(me)->taken);
+    std::ofstream(db_path().string() + ".sweep.lock", std::ios::trunc) << "linkpilot ser";
+    auto refused = other->try_lock_sweep(me);
+    ASSERT_TRUE(refused.has_value()) << refused.error().message;
+    EXPECT_FALSE(refused->taken);
+    EXPECT_EQ(refused->holder, "another linkpilot process (it has not written who it is yet)");
+}
+
+TEST_F(SqliteStoreTest, AHolderKilledWithoutUnlockingReleasesTheSweepLock) {
+    std::array<int, 2> ready{};
+    ASSERT_EQ(::pipe(ready.data()), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // The holder: takes the lock, says so, and waits to be killed (no unlock, no close).
+        ::close(ready[0]);
+        auto s = open_sqlite(SqliteOptions{db_path()});
+        if (!s) {
+            ::_exit(1);
+        }
+        auto lock = (*s)->try_lock_sweep(this_process("prune", clock_.now()));
+        if (!lock || !lock->taken || ::write(ready[1], "x", 1) != 1) {
+            ::_exit(1);
+        }
+        ::pause();
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    const auto n = ::read(ready[0], &byte, 1);
+    ::close(ready[0]);
+    if (n != 1) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, nullptr, 0);
+        FAIL() << "the child could not take the sweep lock";
+    }
+    const SweepHolder me{.pid = 1, .host = "h", .command = "serve", .since = clock_.now()};
+    auto refused = store_->try_lock_sweep(me);
+    ASSERT_TRUE(refused.has_value()) << refused.error().message;
+    EXPECT_FALSE(refused->taken);
+    EXPECT_NE(refused->holder.find("linkpilot prune (pid " + std::to_string(child) + " on "),
+              std::string::npos)
+        << refused->holder;
+
+    ASSERT_EQ(::kill(child, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);  // its descriptors are closed by now
+    EXPECT_TRUE(WIFSIGNALED(status));
+    auto taken = store_->try_lock_sweep(me);
+    ASSERT_TRUE(taken.has_value()) << taken.error().message;
+    EXPECT_TRUE(taken->taken);
+}
+
+TEST_F(SqliteStoreTest, AReadOnlyStoreCannotTakeTheSweepLock) {
+    auto ro = open(/*read_only=*/true);
+    ASSERT_NE(ro, nullptr);
+    auto r = ro->try_lock_sweep(this_process("prune", clock_.now()));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().kind, StoreError::Kind::readonly);
 }
 
 TEST_F(SqliteStoreTest, OpeningGarbageFileIsCorrupt) {

@@ -520,6 +520,49 @@ TEST_P(StoreTest, SecondInstanceSeesFirstInstanceCommits) {
     EXPECT_EQ(get(id).state, "pending");
 }
 
+// The review app sweep lock (SPEC 6), for processes sharing one state: `serve` and
+// `linkpilot prune` on one SQLite file, replicas on PostgreSQL.
+TEST_P(StoreTest, OneStoreAtATimeHoldsTheSweepLockAndTheOthersNameItsHolder) {
+    auto other = open();
+    ASSERT_NE(other, nullptr);
+    const SweepHolder serve{
+        .pid = 4242, .host = "web-1", .command = "serve", .since = clock_.now()};
+    const SweepHolder prune{
+        .pid = 4343, .host = "web-2", .command = "prune", .since = clock_.now() + 1h};
+    ASSERT_TRUE(other->unlock_sweep().has_value());  // not held: nothing to do
+
+    auto first = store_->try_lock_sweep(serve);
+    ASSERT_TRUE(first.has_value()) << first.error().message;
+    EXPECT_TRUE(first->taken);
+    EXPECT_TRUE(store_->try_lock_sweep(serve)->taken);  // held already: still this store's
+
+    auto refused = other->try_lock_sweep(prune);
+    ASSERT_TRUE(refused.has_value()) << refused.error().message;
+    EXPECT_FALSE(refused->taken);
+    EXPECT_EQ(refused->holder, "linkpilot serve (pid 4242 on web-1, since 2023-11-14T22:13:20Z)");
+
+    ASSERT_TRUE(store_->unlock_sweep().has_value());
+    auto second = other->try_lock_sweep(prune);
+    ASSERT_TRUE(second.has_value()) << second.error().message;
+    EXPECT_TRUE(second->taken);
+    auto back = store_->try_lock_sweep(serve);
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_FALSE(back->taken);
+    EXPECT_EQ(back->holder, "linkpilot prune (pid 4343 on web-2, since 2023-11-14T23:13:20Z)");
+}
+
+TEST_P(StoreTest, AHolderThatClosesItsStoreReleasesTheSweepLock) {
+    auto other = open();
+    ASSERT_NE(other, nullptr);
+    const SweepHolder holder{.pid = 1, .host = "h", .command = "prune", .since = clock_.now()};
+    ASSERT_TRUE(other->try_lock_sweep(holder)->taken);
+    ASSERT_FALSE(store_->try_lock_sweep(holder)->taken);
+    other.reset();
+    auto taken = store_->try_lock_sweep(holder);
+    ASSERT_TRUE(taken.has_value()) << taken.error().message;
+    EXPECT_TRUE(taken->taken);
+}
+
 // settle(): the executor's group commit.
 class StoreSettleTest : public StoreTest {
   protected:
