@@ -35,6 +35,12 @@ std::string describe_state(const config::State& state) {
 }
 
 std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command) {
+    auto opened = open_config_and_state(config_path, command);
+    return opened ? std::move(opened->store) : nullptr;
+}
+
+std::optional<ConfigAndState> open_config_and_state(const std::string& config_path,
+                                                    const char* command) {
     const auto file = resolve_config_path(config_path);
     auto cfg = config::load_file(file);
     if (!cfg) {
@@ -42,15 +48,15 @@ std::unique_ptr<store::Store> open_state(const std::string& config_path, const c
             std::cerr << e.to_string() << "\n";
         }
         std::cerr << "linkpilot: " << command << ": invalid config " << file << "\n";
-        return nullptr;
+        return std::nullopt;
     }
     auto opened = open_store(cfg->state);
     if (!opened) {
         std::cerr << "linkpilot: " << command << ": " << describe_state(cfg->state) << ": "
                   << opened.error().message << "\n";
-        return nullptr;
+        return std::nullopt;
     }
-    return std::move(*opened);
+    return ConfigAndState{std::move(*cfg), std::move(*opened)};
 }
 
 }  // namespace linkpilot::app

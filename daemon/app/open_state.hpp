@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/expected.hpp"
@@ -21,5 +22,14 @@ std::string describe_state(const config::State& state);
 // For the CLI commands that read or change the state store (`jobs`, `retry`, `explain`): loads
 // the config and opens its store. On error prints the reason on stderr and returns nullptr.
 std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command);
+
+struct ConfigAndState {
+    config::Config config;
+    std::unique_ptr<store::Store> store;
+};
+// As open_state, keeping the config for commands that read more of it (`jobs run-now` reads
+// the freeze windows). nullopt on error, with the reason on stderr.
+std::optional<ConfigAndState> open_config_and_state(const std::string& config_path,
+                                                    const char* command);
 
 }  // namespace linkpilot::app
