@@ -21,6 +21,7 @@ struct AllOptions {
     ExplainOptions explain;
     PruneOptions prune;
     JobsOptions jobs;
+    JobControlOptions job_control;
     RetryOptions retry;
     SimulateOptions simulate;
     MigrateOptions migrate;
@@ -60,13 +61,38 @@ int run_cli(int argc, char** argv) {
     prune->add_flag("--json", o.prune.json, "machine-readable output");
     prune->callback([&] { run = [&] { return run_prune(o.prune); }; });
 
-    auto* jobs = root.add_subcommand("jobs", "list jobs from the state store");
+    auto* jobs = root.add_subcommand("jobs", "list jobs from the state store (or cancel, run-now)");
     add_config(jobs, o.jobs.config);
-    jobs->add_option("--state", o.jobs.state, "pending, running, done or failed")
-        ->check(CLI::IsMember({"pending", "running", "done", "failed"}));
+    jobs->add_option("--state", o.jobs.state, "pending, running, done, failed or cancelled")
+        ->check(CLI::IsMember({"pending", "running", "done", "failed", "cancelled"}));
     jobs->add_option("--app", o.jobs.app, "only this app's jobs");
     jobs->add_flag("--json", o.jobs.json, "JSON array");
-    jobs->callback([&] { run = [&] { return run_jobs(o.jobs); }; });
+    jobs->require_subcommand(0, 1);
+    // `-c` after the operator controls' job id as well as before them.
+    auto job_control = [&] {
+        if (o.job_control.config.empty()) {
+            o.job_control.config = o.jobs.config;
+        }
+        return o.job_control;
+    };
+    auto* cancel =
+        jobs->add_subcommand("cancel", "cancel a pending job (who and when go in its note)");
+    add_config(cancel, o.job_control.config);
+    cancel->add_option("job_id", o.job_control.job_id, "job id")->required();
+    cancel->callback([&] { run = [&] { return run_jobs_cancel(job_control()); }; });
+    auto* run_now =
+        jobs->add_subcommand("run-now", "make a pending job due now (who and when go in its note)");
+    add_config(run_now, o.job_control.config);
+    run_now->add_option("job_id", o.job_control.job_id, "job id")->required();
+    run_now->add_flag("--ignore-freeze", o.job_control.ignore_freeze,
+                      "run it even inside a freeze window (recorded in the job)");
+    run_now->callback([&] { run = [&] { return run_jobs_run_now(job_control()); }; });
+    // CLI11 runs a parent's callback after its subcommand's: listing only without one.
+    jobs->callback([&, jobs] {
+        if (jobs->get_subcommands().empty()) {
+            run = [&] { return run_jobs(o.jobs); };
+        }
+    });
 
     auto* retry =
         root.add_subcommand("retry", "put a failed (dead-lettered) job back in the queue");

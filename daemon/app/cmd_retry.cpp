@@ -13,15 +13,24 @@
 
 namespace linkpilot::app {
 
-int run_retry(const RetryOptions& o) {
+std::optional<std::int64_t> parse_job_id(const std::string& text) {
     std::int64_t id = 0;
-    const auto* begin = o.job_id.data();
-    const auto* end = begin + o.job_id.size();
+    const auto* begin = text.data();
+    const auto* end = begin + text.size();
     const auto [ptr, ec] = std::from_chars(begin, end, id);
-    if (o.job_id.empty() || ec != std::errc{} || ptr != end || id <= 0) {
+    if (text.empty() || ec != std::errc{} || ptr != end || id <= 0) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+int run_retry(const RetryOptions& o) {
+    const auto parsed = parse_job_id(o.job_id);
+    if (!parsed) {
         std::cerr << "linkpilot: retry: \"" << o.job_id << "\" is not a job id\n";
         return kExitError;
     }
+    const std::int64_t id = *parsed;
     auto db = open_state(o.config, "retry");
     if (!db) {
         return kExitError;

@@ -35,9 +35,15 @@ struct PruneOptions {
 };
 struct JobsOptions {
     std::string config;
-    std::string state;  // pending | running | done | failed | "" (all)
+    std::string state;  // pending | running | done | failed | cancelled | "" (all)
     std::string app;
     bool json = false;
+};
+// `jobs cancel ID` and `jobs run-now ID [--ignore-freeze]`.
+struct JobControlOptions {
+    std::string config;
+    std::string job_id;
+    bool ignore_freeze = false;
 };
 struct RetryOptions {
     std::string config;
@@ -61,6 +67,11 @@ int run_check(const CheckOptions& o);
 int run_explain(const ExplainOptions& o);
 int run_prune(const PruneOptions& o);
 int run_jobs(const JobsOptions& o);
+int run_jobs_cancel(const JobControlOptions& o);
+int run_jobs_run_now(const JobControlOptions& o);
+
+// A job id as given on the command line (a positive integer), or nullopt.
+std::optional<std::int64_t> parse_job_id(const std::string& text);
 int run_retry(const RetryOptions& o);
 int run_simulate(const SimulateOptions& o);
 int run_migrate(const MigrateOptions& o);

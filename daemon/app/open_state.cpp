@@ -63,17 +63,23 @@ std::optional<CommandConfig> load_command_config(const std::string& given, const
 }
 
 std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command) {
+    auto opened = open_config_and_state(config_path, command);
+    return opened ? std::move(opened->store) : nullptr;
+}
+
+std::optional<ConfigAndState> open_config_and_state(const std::string& config_path,
+                                                    const char* command) {
     auto cfg = load_command_config(config_path, command, config::kNeedsNoSecret);
     if (!cfg) {
-        return nullptr;
+        return std::nullopt;
     }
     auto opened = open_store(cfg->config.state);
     if (!opened) {
         std::cerr << "linkpilot: " << command << ": " << describe_state(cfg->config.state) << ": "
                   << opened.error().message << "\n";
-        return nullptr;
+        return std::nullopt;
     }
-    return std::move(*opened);
+    return ConfigAndState{std::move(cfg->config), std::move(*opened)};
 }
 
 }  // namespace linkpilot::app

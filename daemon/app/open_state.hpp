@@ -36,4 +36,13 @@ std::optional<CommandConfig> load_command_config(const std::string& given, const
 // returns nullptr.
 std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command);
 
+struct ConfigAndState {
+    config::Config config;
+    std::unique_ptr<store::Store> store;
+};
+// As open_state, keeping the config for commands that read more of it (`jobs run-now` reads
+// the freeze windows). nullopt on error, with the reason on stderr.
+std::optional<ConfigAndState> open_config_and_state(const std::string& config_path,
+                                                    const char* command);
+
 }  // namespace linkpilot::app

@@ -52,6 +52,52 @@ std::string error_text(const scalingo::CallError& e) {
                          : fmt::format("HTTP {} from Scalingo", e.status);
 }
 
+// On the store's thread: every freeze-deferred job against `windows` at `now` (see
+// Executor::recheck_deferred).
+store::Result<DeferralCheck> recheck_in_store(store::Store& s,
+                                              const std::vector<config::FreezeWindow>& windows,
+                                              store::TimePoint now) {
+    store::JobFilter filter;
+    filter.state = std::string{store::kStatePending};
+    filter.freeze_deferred_only = true;
+    auto jobs = s.list_jobs(filter);
+    if (!jobs) {
+        return Unexpected{jobs.error()};
+    }
+    DeferralCheck out;
+    for (const auto& j : *jobs) {
+        const auto action = action_from_string(j.action);
+        const auto hit = action ? active_window(windows, *action, now) : std::nullopt;
+        auto until = now;
+        std::string note;
+        if (hit && hit->mode == config::FreezeMode::defer) {
+            if (hit->end == j.next_attempt_at) {
+                continue;  // the window that deferred it (or one ending with it) still holds it
+            }
+            until = hit->end;
+            note = deferral_note(*hit);
+        } else if (hit) {
+            // A `skip` window holds it now: the executor drops it with its note when it runs.
+            note = fmt::format("released at {}: freeze window {} now skips it", iso(now),
+                               hit->description);
+        } else if (j.next_attempt_at <= now) {
+            continue;  // its window has ended: due already
+        } else {
+            note = fmt::format("released at {}: no freeze window holds it any more", iso(now));
+        }
+        auto r = s.redefer(j.id, until, note, now);
+        if (!r) {
+            if (r.error().kind == store::StoreError::Kind::not_found ||
+                r.error().kind == store::StoreError::Kind::invalid_state) {
+                continue;  // claimed, run now or cancelled meanwhile (another replica, the CLI)
+            }
+            return Unexpected{r.error()};
+        }
+        ++(until > now ? out.moved : out.released);
+    }
+    return out;
+}
+
 }  // namespace
 
 ExecutorOptions executor_options_from(const config::Config& cfg, std::uint64_t seed) {
@@ -142,9 +188,43 @@ void Executor::reconfigure(const config::Config& cfg) {
         next.drain_timeout = options_.drain_timeout;
         options_ = std::move(next);
         notified_ = true;
-        scan_needed_ = true;  // a larger cap or a lifted freeze may make jobs runnable now
+        scan_needed_ = true;  // a larger cap may make jobs runnable now
         wakeup_.cancel();
+        // A lifted or changed freeze window: the jobs it deferred must not wait for its end.
+        net::co_spawn(strand_, do_recheck_deferred(), net::detached);
     });
+}
+
+awaitable<DeferralCheck> Executor::recheck_deferred() {
+    return net::co_spawn(strand_, do_recheck_deferred(), use_awaitable);
+}
+
+awaitable<DeferralCheck> Executor::do_recheck_deferred() {
+    if (!writes_.empty()) {
+        // Outcomes decided under the old windows (deferrals among them) are written first, so
+        // the check sees them: store calls run in the order they are made.
+        co_await settle(false);
+    }
+    const auto now = clock_.now();
+    auto op = committer_.run([windows = options_.freeze, now](store::Store& s) {
+        return recheck_in_store(s, windows, now);
+    });
+    auto checked = co_await std::move(op);
+    if (!checked) {
+        log_->error("jobs: cannot re-check the jobs deferred by freeze windows: {}",
+                    checked.error().message);
+        co_return DeferralCheck{};
+    }
+    if (checked->released > 0 || checked->moved > 0) {
+        log_->info(
+            "jobs: freeze windows re-checked: {} deferred job(s) released, {} held until another "
+            "window's end",
+            checked->released, checked->moved);
+        notified_ = true;
+        scan_needed_ = true;  // released jobs are due now
+        wakeup_.cancel();
+    }
+    co_return *checked;
 }
 
 awaitable<std::size_t> Executor::do_poll() {
@@ -371,6 +451,9 @@ awaitable<void> Executor::do_wait_idle() {
 awaitable<void> Executor::do_run() {
     loop_running_ = true;
     scan_needed_ = true;
+    // The config may have changed while no daemon ran: jobs deferred by a window it no longer
+    // has must not wait for that window's end.
+    co_await do_recheck_deferred();
     while (!stopping_) {
         notified_ = false;
         co_await settle(true);
@@ -446,10 +529,15 @@ awaitable<void> Executor::run_job(store::Job job) {
     }
 
     const auto now = clock_.now();
-    if (auto hit = active_window(options_.freeze, *action, now)) {
+    auto hit = active_window(options_.freeze, *action, now);
+    if (hit && job.ignore_freeze) {
+        log_->info("{}: freeze window {} ignored (jobs run-now --ignore-freeze)", job_label(job),
+                   hit->description);
+        hit.reset();
+    }
+    if (hit) {
         if (hit->mode == config::FreezeMode::defer) {
-            auto note =
-                fmt::format("deferred: freeze window {} until {}", hit->description, iso(hit->end));
+            auto note = deferral_note(*hit);
             auto label = job_label(job);
             log_->info("{}: {}", label, note);
             metrics_.count(*action, Outcome::deferred);

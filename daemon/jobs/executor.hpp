@@ -63,6 +63,12 @@ struct ExecutorOptions {
 
 [[nodiscard]] ExecutorOptions executor_options_from(const config::Config& cfg, std::uint64_t seed);
 
+// What Executor::recheck_deferred changed.
+struct DeferralCheck {
+    std::int64_t released = 0;  // due now: no `defer` window holds them any more
+    std::int64_t moved = 0;     // held by another window: due at its end
+};
+
 class Executor {
   public:
     using Strand = boost::asio::strand<boost::asio::any_io_executor>;
@@ -104,8 +110,16 @@ class Executor {
     // Thread-safe. Ends run() (after its drain); jobs not yet claimed stay pending.
     void stop();
     // Thread-safe. A reloaded config: its concurrency, retry policy and freeze windows apply to
-    // jobs claimed from now on (jobs in flight finish under the old ones).
+    // jobs claimed from now on (jobs in flight finish under the old ones), and the jobs the old
+    // windows deferred are re-checked against the new ones (recheck_deferred).
     void reconfigure(const config::Config& cfg);
+
+    // Re-checks the pending jobs a freeze window deferred (Job::freeze_deferred) against the
+    // windows in force: a job that no `defer` window holds any more is due now (a `skip` window
+    // then drops it when it runs), one that another window holds waits for that window's end.
+    // Wakes run() when anything changed. reconfigure() and the start of run() call it. Completes
+    // on the strand.
+    boost::asio::awaitable<DeferralCheck> recheck_deferred();
 
     // Strand only (tests read it after wait_idle()).
     [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
@@ -134,6 +148,7 @@ class Executor {
     boost::asio::awaitable<void> flush();
     boost::asio::awaitable<void> do_wait_idle();
     boost::asio::awaitable<std::int64_t> do_recover();
+    boost::asio::awaitable<DeferralCheck> do_recheck_deferred();
     boost::asio::awaitable<void> do_run();
     boost::asio::awaitable<void> drain();
     boost::asio::awaitable<void> run_job(store::Job job);

@@ -97,6 +97,11 @@ std::string describe(const config::FreezeWindow& window) {
     return fmt::format("{} {}-{} {}", days, hhmm(window.from), hhmm(window.to), window.tz);
 }
 
+std::string deferral_note(const FreezeHit& hit) {
+    return fmt::format("deferred: freeze window {} until {}", hit.description,
+                       date::format("%FT%TZ", date::floor<std::chrono::seconds>(hit.end)));
+}
+
 std::optional<FreezeHit> active_window(const std::vector<config::FreezeWindow>& windows,
                                        rules::ActionKind action, SysTime now) {
     std::optional<FreezeHit> best;

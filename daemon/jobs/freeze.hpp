@@ -31,4 +31,8 @@ struct FreezeHit {
 // "fri 16:00-23:59 Europe/Paris", "every day 01:00-04:00 UTC", "mon,tue 00:00-24:00 UTC".
 [[nodiscard]] std::string describe(const config::FreezeWindow& window);
 
+// A deferred job's note: "deferred: freeze window fri 16:00-23:59 Europe/Paris until
+// 2026-01-09T22:59:00Z".
+[[nodiscard]] std::string deferral_note(const FreezeHit& hit);
+
 }  // namespace linkpilot::jobs

@@ -43,4 +43,11 @@ inline TimePoint from_ms(std::int64_t ms) { return TimePoint{std::chrono::millis
 // Settle's error for a Transition::handover whose job was no longer pending.
 [[nodiscard]] StoreError handover_not_pending(std::int64_t job_id);
 
+// Store::cancel's error for a pending `job` it may not cancel: the job may_follow the app's
+// running job `running_id` (0: unknown), so the executor may have started it already.
+[[nodiscard]] StoreError cancel_refused(const Job& job, std::int64_t running_id);
+
+// What Store::redefer expects a job to be, for its invalid_state message.
+inline constexpr std::string_view kFreezeDeferred = "deferred by a freeze window";
+
 }  // namespace linkpilot::store::detail

@@ -32,7 +32,7 @@ using detail::to_ms;
 // shipped one. Same tables as the SQLite store, times in integer milliseconds, plus the lease
 // columns of running jobs.
 // ---------------------------------------------------------------------------------------------
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE deliveries (
     provider           TEXT   NOT NULL,
@@ -79,6 +79,26 @@ CREATE INDEX jobs_running_by_owner ON jobs (lease_owner) WHERE state = 'running'
 CREATE INDEX jobs_by_debounce ON jobs (debounce_key) WHERE state = 'pending';
 CREATE INDEX jobs_by_delivery ON jobs (provider, delivery_id);
 )sql",
+    // Version 2 (as SQLite's version 3): the `cancelled` state, the freeze_deferred flag (pending
+    // jobs an older version deferred are recognised by their note), the ignore_freeze flag, and
+    // job_attempts, every finished attempt's outcome.
+    R"sql(
+ALTER TABLE jobs DROP CONSTRAINT jobs_state_check;
+ALTER TABLE jobs ADD CONSTRAINT jobs_state_check
+    CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled'));
+ALTER TABLE jobs ADD COLUMN freeze_deferred BOOLEAN NOT NULL DEFAULT false,
+                 ADD COLUMN ignore_freeze   BOOLEAN NOT NULL DEFAULT false;
+UPDATE jobs SET freeze_deferred = true
+    WHERE state = 'pending' AND note LIKE 'deferred: freeze window %';
+CREATE TABLE job_attempts (
+    job_id  BIGINT  NOT NULL REFERENCES jobs (id),
+    attempt INTEGER NOT NULL,
+    at      BIGINT  NOT NULL,
+    outcome TEXT    NOT NULL CHECK (outcome IN ('done', 'failed', 'rescheduled')),
+    detail  TEXT,
+    PRIMARY KEY (job_id, attempt)
+);
+)sql",
 };
 
 constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
@@ -94,7 +114,18 @@ constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
 
 #define LINKPILOT_JOB_COLUMNS                                                                \
     "id, delivery_id, provider, rule, action, app, args, state, attempts, next_attempt_at, " \
-    "last_error, note, debounce_key, created_at, updated_at"
+    "last_error, note, debounce_key, created_at, updated_at, freeze_deferred, ignore_freeze"
+// A transition of a running job (the UPDATE `u`, RETURNING id) that counts an attempt, and
+// its entry in the job's history: one statement, one round trip. $3 is the time, the last
+// two the outcome and its detail (text).
+#define LINKPILOT_WITH_ATTEMPT(update, outcome, detail)                         \
+    "WITH u AS (" update                                                        \
+    " RETURNING id) "                                                           \
+    "INSERT INTO job_attempts (job_id, attempt, at, outcome, detail) "          \
+    "SELECT u.id, COALESCE((SELECT MAX(a.attempt) FROM job_attempts AS a "      \
+    "WHERE a.job_id = u.id), 0) + 1, $3::bigint, '" outcome "', NULLIF(" detail \
+    "::text, '') "                                                              \
+    "FROM u"
 
 constexpr const char* kInsertDelivery =
     "INSERT INTO deliveries (provider, id, event, repo, received_at, status, payload, "
@@ -121,9 +152,16 @@ constexpr const char* kLockDebounceKeys =
 constexpr const char* kSupersede =
     "UPDATE jobs SET state = 'done', note = 'superseded by job ' || $1::bigint, updated_at = $2 "
     "WHERE debounce_key = $3 AND state = 'pending' AND attempts = 0 AND id < $1::bigint";
-constexpr const char* kListJobs = "SELECT " LINKPILOT_JOB_COLUMNS
-                                  " FROM jobs WHERE ($1::text IS NULL OR state = $1::text) "
-                                  "AND ($2::text IS NULL OR app = $2::text) ORDER BY id";
+constexpr const char* kListJobs =
+    "SELECT " LINKPILOT_JOB_COLUMNS
+    " FROM jobs WHERE ($1::text IS NULL OR state = $1::text) "
+    "AND ($2::text IS NULL OR app = $2::text) AND ($3::bigint = 0 OR freeze_deferred) "
+    "ORDER BY id";
+constexpr const char* kListAttempts =
+    "SELECT a.job_id, a.attempt, a.at, a.outcome, a.detail FROM job_attempts AS a "
+    "JOIN jobs AS j ON j.id = a.job_id WHERE ($1::text IS NULL OR j.state = $1::text) "
+    "AND ($2::text IS NULL OR j.app = $2::text) AND ($3::bigint = 0 OR j.freeze_deferred) "
+    "ORDER BY a.job_id, a.attempt";
 constexpr const char* kGetJob = "SELECT " LINKPILOT_JOB_COLUMNS " FROM jobs WHERE id = $1";
 constexpr const char* kJobState = "SELECT state, lease_owner FROM jobs WHERE id = $1";
 constexpr const char* kClaimLock = "SELECT pg_advisory_xact_lock(" LINKPILOT_CLAIM_LOCK ")";
@@ -139,7 +177,7 @@ constexpr const char* kRenew =
 // claimed in one statement. Run under the claim lock, after kTakeOver.
 constexpr const char* kClaimRunnable =
     "UPDATE jobs AS u SET state = 'running', lease_owner = $3, lease_expires_at = $4, "
-    "updated_at = $1 "
+    "freeze_deferred = false, updated_at = $1 "
     "FROM (SELECT j.id FROM (SELECT MIN(id) AS head FROM jobs WHERE state = 'pending' "
     "GROUP BY app) AS h JOIN jobs AS j ON j.id = h.head "
     "WHERE j.next_attempt_at <= $1 "
@@ -147,7 +185,7 @@ constexpr const char* kClaimRunnable =
     "ORDER BY j.id LIMIT $2 FOR UPDATE OF j SKIP LOCKED) AS c "
     "WHERE u.id = c.id RETURNING u.id, u.delivery_id, u.provider, u.rule, u.action, u.app, "
     "u.args, u.state, u.attempts, u.next_attempt_at, u.last_error, u.note, u.debounce_key, "
-    "u.created_at, u.updated_at";
+    "u.created_at, u.updated_at, u.freeze_deferred, u.ignore_freeze";
 constexpr const char* kNextWakeup =
     "SELECT MIN(j.next_attempt_at) FROM (SELECT MIN(id) AS head FROM jobs "
     "WHERE state = 'pending' GROUP BY app) AS h JOIN jobs AS j ON j.id = h.head "
@@ -156,34 +194,52 @@ constexpr const char* kAppHead = "SELECT " LINKPILOT_JOB_COLUMNS
                                  " FROM jobs WHERE app = $1 AND state = 'pending' "
                                  "ORDER BY id LIMIT 1";
 constexpr const char* kAppRunning =
-    "SELECT 1 FROM jobs WHERE app = $1 AND state = 'running' LIMIT 1";
+    "SELECT id FROM jobs WHERE app = $1 AND state = 'running' LIMIT 1";
 constexpr const char* kMarkRunning =
     "UPDATE jobs SET state = 'running', lease_owner = $2, lease_expires_at = $3, "
-    "updated_at = $4 WHERE id = $1 AND state = 'pending'";
-// Transitions of a running job: only by the instance holding its lease ($last parameter).
-constexpr const char* kComplete =
-    "UPDATE jobs SET state = 'done', attempts = attempts + 1, note = NULLIF($2, ''), "
-    "lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 "
-    "WHERE id = $1 AND state = 'running' AND lease_owner = $4";
-constexpr const char* kFail =
+    "freeze_deferred = false, updated_at = $4 WHERE id = $1 AND state = 'pending'";
+// Transitions of a running job: only by the instance holding its lease ($4).
+constexpr const char* kComplete = LINKPILOT_WITH_ATTEMPT(
+    "UPDATE jobs SET state = 'done', attempts = attempts + 1, last_error = NULL, "
+    "note = NULLIF($2, ''), lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 "
+    "WHERE id = $1 AND state = 'running' AND lease_owner = $4",
+    "done", "$2");
+constexpr const char* kFail = LINKPILOT_WITH_ATTEMPT(
     "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = $2, "
     "lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 "
-    "WHERE id = $1 AND state = 'running' AND lease_owner = $4";
-constexpr const char* kReschedule =
+    "WHERE id = $1 AND state = 'running' AND lease_owner = $4",
+    "failed", "$2");
+constexpr const char* kReschedule = LINKPILOT_WITH_ATTEMPT(
     "UPDATE jobs SET state = 'pending', attempts = attempts + 1, last_error = $2, "
-    "next_attempt_at = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 "
-    "WHERE id = $1 AND state = 'running' AND lease_owner = $5";
+    "next_attempt_at = $5, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 "
+    "WHERE id = $1 AND state = 'running' AND lease_owner = $4",
+    "rescheduled", "$2");
 constexpr const char* kDefer =
     "UPDATE jobs SET state = 'pending', next_attempt_at = $2, note = NULLIF($3, ''), "
-    "lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 "
+    "freeze_deferred = true, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 "
     "WHERE id = $1 AND state = 'running' AND lease_owner = $5";
 constexpr const char* kSkip =
-    "UPDATE jobs SET state = 'done', note = NULLIF($2, ''), lease_owner = NULL, "
-    "lease_expires_at = NULL, updated_at = $3 "
+    "UPDATE jobs SET state = 'done', last_error = NULL, note = NULLIF($2, ''), "
+    "lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 "
     "WHERE id = $1 AND state = 'running' AND lease_owner = $4";
 constexpr const char* kRetry =
     "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = $2, updated_at = $2 "
     "WHERE id = $1 AND state = 'failed'";
+// Not the job the executor may hand its app's slot to without a claim (Store::cancel): its
+// app's oldest pending job, due and not debounced, while the app has a job running.
+constexpr const char* kCancel =
+    "UPDATE jobs SET state = 'cancelled', freeze_deferred = false, note = $2, updated_at = $3 "
+    "WHERE id = $1 AND state = 'pending' AND NOT (next_attempt_at <= $3 "
+    "AND debounce_key IS NULL "
+    "AND id = (SELECT MIN(h.id) FROM jobs AS h WHERE h.app = jobs.app AND h.state = 'pending') "
+    "AND EXISTS (SELECT 1 FROM jobs AS r WHERE r.app = jobs.app AND r.state = 'running'))";
+constexpr const char* kRunNow =
+    "UPDATE jobs SET next_attempt_at = $4, freeze_deferred = false, "
+    "ignore_freeze = ignore_freeze OR $2::bigint <> 0, note = $3, updated_at = $4 "
+    "WHERE id = $1 AND state = 'pending'";
+constexpr const char* kRedefer =
+    "UPDATE jobs SET next_attempt_at = $2, freeze_deferred = $2::bigint > $4::bigint, "
+    "note = $3, updated_at = $4 WHERE id = $1 AND state = 'pending' AND freeze_deferred";
 // At start: only jobs whose lease ran out. The others belong to live replicas.
 constexpr const char* kRecover =
     "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, "
@@ -218,6 +274,7 @@ constexpr const char* kHasVersionTable = "SELECT to_regclass('schema_version') I
 constexpr const char* kGetVersion = "SELECT MAX(version) FROM schema_version";
 
 #undef LINKPILOT_JOB_COLUMNS
+#undef LINKPILOT_WITH_ATTEMPT
 #undef LINKPILOT_CLAIM_LOCK
 #undef LINKPILOT_MIGRATE_LOCK
 #undef LINKPILOT_SWEEP_LOCK
@@ -403,6 +460,8 @@ Job read_job(const Rows& q, int row) {
     j.debounce_key = q.opt_text(row, 12);
     j.created_at = q.time(row, 13);
     j.updated_at = q.time(row, 14);
+    j.freeze_deferred = q.boolean(row, 15);
+    j.ignore_freeze = q.boolean(row, 16);
     return j;
 }
 
@@ -517,7 +576,10 @@ class PostgresStore final : public Store {
     }
 
     Result<std::vector<Job>> list_jobs(const JobFilter& filter) override {
-        auto q = run(kListJobs, Params{}.add(filter.state).add(filter.app));
+        auto q = run(kListJobs, Params{}
+                                    .add(filter.state)
+                                    .add(filter.app)
+                                    .add(std::int64_t{filter.freeze_deferred_only ? 1 : 0}));
         if (!q) {
             return Unexpected{q.error()};
         }
@@ -654,7 +716,7 @@ class PostgresStore final : public Store {
     Result<Ok> reschedule(std::int64_t id, std::string_view err, TimePoint next_attempt_at,
                           TimePoint now) override {
         return transition(id, kStateRunning, kReschedule,
-                          Params{}.add(id).add(err).add(next_attempt_at).add(now).add(owner_));
+                          Params{}.add(id).add(err).add(now).add(owner_).add(next_attempt_at));
     }
 
     Result<Ok> defer(std::int64_t id, TimePoint until, std::string_view note,
@@ -670,6 +732,57 @@ class PostgresStore final : public Store {
 
     Result<Ok> retry(std::int64_t id, TimePoint now) override {
         return transition(id, kStateFailed, kRetry, Params{}.add(id).add(now));
+    }
+
+    Result<Ok> cancel(std::int64_t id, std::string_view note, TimePoint now) override {
+        auto r = transition(id, kStatePending, kCancel, Params{}.add(id).add(note).add(now));
+        if (r || r.error().kind != StoreError::Kind::invalid_state) {
+            return r;
+        }
+        // Still pending: the guard of kCancel refused it.
+        auto job = get_job(id);
+        if (!job) {
+            return Unexpected{job.error()};
+        }
+        if (!*job || (*job)->state != kStatePending) {
+            return r;
+        }
+        auto running = run(kAppRunning, Params{}.add((*job)->app));
+        if (!running) {
+            return Unexpected{running.error()};
+        }
+        return Unexpected{
+            detail::cancel_refused(**job, running->size() > 0 ? running->int64(0, 0) : 0)};
+    }
+
+    Result<Ok> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
+                       TimePoint now) override {
+        return transition(
+            id, kStatePending, kRunNow,
+            Params{}.add(id).add(std::int64_t{ignore_freeze ? 1 : 0}).add(note).add(now));
+    }
+
+    Result<Ok> redefer(std::int64_t id, TimePoint until, std::string_view note,
+                       TimePoint now) override {
+        return transition(id, detail::kFreezeDeferred, kRedefer,
+                          Params{}.add(id).add(until).add(note).add(now));
+    }
+
+    Result<std::vector<Attempt>> list_attempts(const JobFilter& filter) override {
+        auto q = run(kListAttempts, Params{}
+                                        .add(filter.state)
+                                        .add(filter.app)
+                                        .add(std::int64_t{filter.freeze_deferred_only ? 1 : 0}));
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        std::vector<Attempt> out;
+        out.reserve(static_cast<std::size_t>(q->size()));
+        for (int i = 0; i < q->size(); ++i) {
+            out.push_back(Attempt{q->int64(i, 0), static_cast<std::int32_t>(q->int64(i, 1)),
+                                  q->time(i, 2), q->text(i, 3), q->opt_text(i, 4)});
+        }
+        return out;
     }
 
     Result<std::int64_t> recover_running(TimePoint now) override {

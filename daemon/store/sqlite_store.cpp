@@ -23,7 +23,7 @@ namespace {
 // Schema. Migration i (0-based) takes the database from version i to i + 1. Never edit a
 // shipped migration; append a new one. Times are integer milliseconds since the Unix epoch.
 // ---------------------------------------------------------------------------------------------
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE deliveries (
     provider           TEXT    NOT NULL,
@@ -76,6 +76,59 @@ CREATE INDEX jobs_running_by_app ON jobs (app) WHERE state = 'running';
 DROP INDEX jobs_by_app;
 DROP INDEX jobs_by_state;
 )sql",
+    // Version 3: the `cancelled` state (`linkpilot jobs cancel`), which the state CHECK must
+    // allow: SQLite cannot alter a CHECK, so the table is rebuilt, keeping every id and the id
+    // sequence. Two flags: freeze_deferred (set by a deferral, so a reload can re-check it;
+    // pending jobs an older version deferred are recognised by their note) and ignore_freeze
+    // (`jobs run-now --ignore-freeze`). And job_attempts: every finished attempt's outcome.
+    R"sql(
+CREATE TABLE jobs_v3 (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider        TEXT    NOT NULL,
+    delivery_id     TEXT    NOT NULL,
+    rule            TEXT    NOT NULL,
+    action          TEXT    NOT NULL
+                    CHECK (action IN ('deploy', 'review_app', 'delete_review_app')),
+    app             TEXT    NOT NULL,
+    args            TEXT    NOT NULL CHECK (json_valid(args)),
+    state           TEXT    NOT NULL
+                    CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    note            TEXT,
+    debounce_key    TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    freeze_deferred INTEGER NOT NULL DEFAULT 0,
+    ignore_freeze   INTEGER NOT NULL DEFAULT 0,
+    FOREIGN KEY (provider, delivery_id) REFERENCES deliveries (provider, id)
+);
+INSERT INTO jobs_v3 (id, provider, delivery_id, rule, action, app, args, state, attempts,
+                     next_attempt_at, last_error, note, debounce_key, created_at, updated_at,
+                     freeze_deferred)
+SELECT id, provider, delivery_id, rule, action, app, args, state, attempts, next_attempt_at,
+       last_error, note, debounce_key, created_at, updated_at,
+       CASE WHEN state = 'pending' AND note LIKE 'deferred: freeze window %' THEN 1 ELSE 0 END
+FROM jobs;
+DELETE FROM sqlite_sequence WHERE name = 'jobs_v3';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'jobs_v3', seq FROM sqlite_sequence WHERE name = 'jobs';
+DROP TABLE jobs;
+ALTER TABLE jobs_v3 RENAME TO jobs;
+CREATE INDEX jobs_pending_by_app ON jobs (app, id) WHERE state = 'pending';
+CREATE INDEX jobs_running_by_app ON jobs (app) WHERE state = 'running';
+CREATE INDEX jobs_by_debounce ON jobs (debounce_key) WHERE state = 'pending';
+CREATE INDEX jobs_by_delivery ON jobs (provider, delivery_id);
+
+CREATE TABLE job_attempts (
+    job_id  INTEGER NOT NULL REFERENCES jobs (id),
+    attempt INTEGER NOT NULL,
+    at      INTEGER NOT NULL,
+    outcome TEXT    NOT NULL CHECK (outcome IN ('done', 'failed', 'rescheduled')),
+    detail  TEXT,
+    PRIMARY KEY (job_id, attempt)
+);
+)sql",
 };
 
 constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
@@ -85,7 +138,7 @@ constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
 // ---------------------------------------------------------------------------------------------
 #define LINKPILOT_JOB_COLUMNS                                                                \
     "id, delivery_id, provider, rule, action, app, args, state, attempts, next_attempt_at, " \
-    "last_error, note, debounce_key, created_at, updated_at"
+    "last_error, note, debounce_key, created_at, updated_at, freeze_deferred, ignore_freeze"
 
 constexpr const char* kInsertDelivery =
     "INSERT INTO deliveries (provider, id, event, repo, received_at, status, payload, "
@@ -99,9 +152,20 @@ constexpr const char* kInsertJob =
 constexpr const char* kSupersede =
     "UPDATE jobs SET state = 'done', note = 'superseded by job ' || ?1, updated_at = ?2 "
     "WHERE debounce_key = ?3 AND state = 'pending' AND attempts = 0 AND id < ?1";
-constexpr const char* kListJobs = "SELECT " LINKPILOT_JOB_COLUMNS
-                                  " FROM jobs WHERE (?1 IS NULL OR state = ?1) "
-                                  "AND (?2 IS NULL OR app = ?2) ORDER BY id";
+constexpr const char* kListJobs =
+    "SELECT " LINKPILOT_JOB_COLUMNS
+    " FROM jobs WHERE (?1 IS NULL OR state = ?1) "
+    "AND (?2 IS NULL OR app = ?2) AND (?3 = 0 OR freeze_deferred = 1) ORDER BY id";
+constexpr const char* kListAttempts =
+    "SELECT a.job_id, a.attempt, a.at, a.outcome, a.detail FROM job_attempts AS a "
+    "JOIN jobs AS j ON j.id = a.job_id WHERE (?1 IS NULL OR j.state = ?1) "
+    "AND (?2 IS NULL OR j.app = ?2) AND (?3 = 0 OR j.freeze_deferred = 1) "
+    "ORDER BY a.job_id, a.attempt";
+// The next number of the job's history; the UPDATE of its transition has just matched it.
+constexpr const char* kInsertAttempt =
+    "INSERT INTO job_attempts (job_id, attempt, at, outcome, detail) "
+    "SELECT ?1, COALESCE(MAX(attempt), 0) + 1, ?2, ?3, NULLIF(?4, '') FROM job_attempts "
+    "WHERE job_id = ?1";
 constexpr const char* kGetJob = "SELECT " LINKPILOT_JOB_COLUMNS " FROM jobs WHERE id = ?1";
 constexpr const char* kJobState = "SELECT state FROM jobs WHERE id = ?1";
 // The head of each app's queue (its oldest pending job), when the app has nothing running.
@@ -123,12 +187,13 @@ constexpr const char* kNextWakeup =
 constexpr const char* kAppHead = "SELECT " LINKPILOT_JOB_COLUMNS
                                  " FROM jobs WHERE app = ?1 AND state = 'pending' "
                                  "ORDER BY id LIMIT 1";
-constexpr const char* kAppRunning = "SELECT 1 FROM jobs WHERE app = ?1 AND state = 'running'";
+constexpr const char* kAppRunning = "SELECT id FROM jobs WHERE app = ?1 AND state = 'running'";
 constexpr const char* kMarkRunning =
-    "UPDATE jobs SET state = 'running', updated_at = ?2 WHERE id = ?1 AND state = 'pending'";
+    "UPDATE jobs SET state = 'running', freeze_deferred = 0, updated_at = ?2 "
+    "WHERE id = ?1 AND state = 'pending'";
 constexpr const char* kComplete =
-    "UPDATE jobs SET state = 'done', attempts = attempts + 1, note = NULLIF(?2, ''), "
-    "updated_at = ?3 WHERE id = ?1 AND state = 'running'";
+    "UPDATE jobs SET state = 'done', attempts = attempts + 1, last_error = NULL, "
+    "note = NULLIF(?2, ''), updated_at = ?3 WHERE id = ?1 AND state = 'running'";
 constexpr const char* kFail =
     "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?2, "
     "updated_at = ?3 WHERE id = ?1 AND state = 'running'";
@@ -137,13 +202,28 @@ constexpr const char* kReschedule =
     "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'running'";
 constexpr const char* kDefer =
     "UPDATE jobs SET state = 'pending', next_attempt_at = ?2, note = NULLIF(?3, ''), "
-    "updated_at = ?4 WHERE id = ?1 AND state = 'running'";
+    "freeze_deferred = 1, updated_at = ?4 WHERE id = ?1 AND state = 'running'";
 constexpr const char* kSkip =
-    "UPDATE jobs SET state = 'done', note = NULLIF(?2, ''), updated_at = ?3 "
+    "UPDATE jobs SET state = 'done', last_error = NULL, note = NULLIF(?2, ''), updated_at = ?3 "
     "WHERE id = ?1 AND state = 'running'";
 constexpr const char* kRetry =
     "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2 "
     "WHERE id = ?1 AND state = 'failed'";
+// Not the job the executor may hand its app's slot to without a claim (Store::cancel): its
+// app's oldest pending job, due and not debounced, while the app has a job running.
+constexpr const char* kCancel =
+    "UPDATE jobs SET state = 'cancelled', freeze_deferred = 0, note = ?2, updated_at = ?3 "
+    "WHERE id = ?1 AND state = 'pending' AND NOT (next_attempt_at <= ?3 "
+    "AND debounce_key IS NULL "
+    "AND id = (SELECT MIN(h.id) FROM jobs AS h WHERE h.app = jobs.app AND h.state = 'pending') "
+    "AND EXISTS (SELECT 1 FROM jobs AS r WHERE r.app = jobs.app AND r.state = 'running'))";
+constexpr const char* kRunNow =
+    "UPDATE jobs SET next_attempt_at = ?4, freeze_deferred = 0, "
+    "ignore_freeze = MAX(ignore_freeze, ?2), note = ?3, updated_at = ?4 "
+    "WHERE id = ?1 AND state = 'pending'";
+constexpr const char* kRedefer =
+    "UPDATE jobs SET next_attempt_at = ?2, freeze_deferred = (?2 > ?4), note = ?3, "
+    "updated_at = ?4 WHERE id = ?1 AND state = 'pending' AND freeze_deferred = 1";
 constexpr const char* kRecover =
     "UPDATE jobs SET state = 'pending', updated_at = ?1 WHERE state = 'running'";
 constexpr const char* kGetDelivery =
@@ -385,6 +465,8 @@ Job read_job(const Query& q) {
     j.debounce_key = q.opt_text(12);
     j.created_at = q.time(13);
     j.updated_at = q.time(14);
+    j.freeze_deferred = q.int64(15) != 0;
+    j.ignore_freeze = q.int64(16) != 0;
     return j;
 }
 
@@ -576,8 +658,32 @@ class SqliteStore final : public Store {
         if (!q) {
             return Unexpected{q.error()};
         }
-        q->bind(1, filter.state).bind(2, filter.app);
+        q->bind(1, filter.state)
+            .bind(2, filter.app)
+            .bind(3, std::int64_t{filter.freeze_deferred_only ? 1 : 0});
         return read_jobs(*q);
+    }
+
+    Result<std::vector<Attempt>> list_attempts(const JobFilter& filter) override {
+        auto q = query(kListAttempts);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, filter.state)
+            .bind(2, filter.app)
+            .bind(3, std::int64_t{filter.freeze_deferred_only ? 1 : 0});
+        std::vector<Attempt> out;
+        for (;;) {
+            auto row = q->step();
+            if (!row) {
+                return Unexpected{row.error()};
+            }
+            if (!*row) {
+                return out;
+            }
+            out.push_back(Attempt{q->int64(0), static_cast<std::int32_t>(q->int64(1)), q->time(2),
+                                  q->text(3), q->opt_text(4)});
+        }
     }
 
     Result<std::optional<Job>> get_job(std::int64_t id) override { return one_job(kGetJob, id); }
@@ -681,18 +787,38 @@ class SqliteStore final : public Store {
     }
 
     Result<Ok> complete(std::int64_t id, std::string_view note, TimePoint now) override {
-        return transition(id, kStateRunning, kComplete,
-                          [&](Query& q) { q.bind(2, note).bind(3, now); });
+        return atomically([&]() -> Result<Ok> {
+            if (auto r = transition(id, kStateRunning, kComplete,
+                                    [&](Query& q) { q.bind(2, note).bind(3, now); });
+                !r) {
+                return r;
+            }
+            return record_attempt(id, now, kStateDone, note);
+        });
     }
 
     Result<Ok> fail(std::int64_t id, std::string_view err, TimePoint now) override {
-        return transition(id, kStateRunning, kFail, [&](Query& q) { q.bind(2, err).bind(3, now); });
+        return atomically([&]() -> Result<Ok> {
+            if (auto r = transition(id, kStateRunning, kFail,
+                                    [&](Query& q) { q.bind(2, err).bind(3, now); });
+                !r) {
+                return r;
+            }
+            return record_attempt(id, now, kStateFailed, err);
+        });
     }
 
     Result<Ok> reschedule(std::int64_t id, std::string_view err, TimePoint next_attempt_at,
                           TimePoint now) override {
-        return transition(id, kStateRunning, kReschedule,
-                          [&](Query& q) { q.bind(2, err).bind(3, next_attempt_at).bind(4, now); });
+        return atomically([&]() -> Result<Ok> {
+            if (auto r = transition(
+                    id, kStateRunning, kReschedule,
+                    [&](Query& q) { q.bind(2, err).bind(3, next_attempt_at).bind(4, now); });
+                !r) {
+                return r;
+            }
+            return record_attempt(id, now, kOutcomeRescheduled, err);
+        });
     }
 
     Result<Ok> defer(std::int64_t id, TimePoint until, std::string_view note,
@@ -708,6 +834,45 @@ class SqliteStore final : public Store {
 
     Result<Ok> retry(std::int64_t id, TimePoint now) override {
         return transition(id, kStateFailed, kRetry, [&](Query& q) { q.bind(2, now); });
+    }
+
+    Result<Ok> cancel(std::int64_t id, std::string_view note, TimePoint now) override {
+        auto r =
+            transition(id, kStatePending, kCancel, [&](Query& q) { q.bind(2, note).bind(3, now); });
+        if (r || r.error().kind != StoreError::Kind::invalid_state) {
+            return r;
+        }
+        // Still pending: the guard of kCancel refused it.
+        auto job = get_job(id);
+        if (!job) {
+            return Unexpected{job.error()};
+        }
+        if (!*job || (*job)->state != kStatePending) {
+            return r;
+        }
+        auto running = query(kAppRunning);
+        if (!running) {
+            return Unexpected{running.error()};
+        }
+        running->bind(1, (*job)->app);
+        auto row = running->step();
+        if (!row) {
+            return Unexpected{row.error()};
+        }
+        return Unexpected{detail::cancel_refused(**job, *row ? running->int64(0) : 0)};
+    }
+
+    Result<Ok> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
+                       TimePoint now) override {
+        return transition(id, kStatePending, kRunNow, [&](Query& q) {
+            q.bind(2, std::int64_t{ignore_freeze ? 1 : 0}).bind(3, note).bind(4, now);
+        });
+    }
+
+    Result<Ok> redefer(std::int64_t id, TimePoint until, std::string_view note,
+                       TimePoint now) override {
+        return transition(id, detail::kFreezeDeferred, kRedefer,
+                          [&](Query& q) { q.bind(2, until).bind(3, note).bind(4, now); });
     }
 
     Result<std::int64_t> recover_running(TimePoint now) override {
@@ -1135,6 +1300,42 @@ class SqliteStore final : public Store {
         }
         if (*next && detail::may_follow(**next, now)) {
             out.next.push_back(NextJob{after, std::move(**next)});
+        }
+        return Ok{};
+    }
+
+    // Runs `fn` in a transaction of its own unless one is open (settle's), so a transition
+    // and its history entry land together.
+    template <class Fn>
+    Result<Ok> atomically(Fn&& fn) {
+        if (sqlite3_get_autocommit(db_.get()) == 0) {
+            return fn();
+        }
+        if (auto r = command("BEGIN IMMEDIATE"); !r) {
+            return r;
+        }
+        auto r = fn();
+        if (!r) {
+            rollback();
+            return r;
+        }
+        if (auto c = command("COMMIT"); !c) {
+            rollback();
+            return c;
+        }
+        return r;
+    }
+
+    // Appends an attempt to job `id`'s history (see Attempt).
+    Result<Ok> record_attempt(std::int64_t id, TimePoint at, std::string_view outcome,
+                              std::string_view text) {
+        auto q = query(kInsertAttempt);
+        if (!q) {
+            return Unexpected{q.error()};
+        }
+        q->bind(1, id).bind(2, at).bind(3, outcome).bind(4, text);
+        if (auto r = q->run(); !r) {
+            return Unexpected{r.error()};
         }
         return Ok{};
     }

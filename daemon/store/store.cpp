@@ -117,4 +117,13 @@ StoreError handover_not_pending(std::int64_t job_id) {
                       "job " + std::to_string(job_id) + " was started but is no longer pending"};
 }
 
+StoreError cancel_refused(const Job& job, std::int64_t running_id) {
+    const std::string behind =
+        running_id > 0 ? "running job " + std::to_string(running_id) : "a running job";
+    return StoreError{StoreError::Kind::invalid_state,
+                      "job " + std::to_string(job.id) + " is next in " + job.app +
+                          "'s queue behind " + behind +
+                          " and may be starting already, so it cannot be cancelled"};
+}
+
 }  // namespace linkpilot::store::detail

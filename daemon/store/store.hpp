@@ -63,6 +63,10 @@ inline constexpr std::string_view kStatePending = "pending";
 inline constexpr std::string_view kStateRunning = "running";
 inline constexpr std::string_view kStateDone = "done";
 inline constexpr std::string_view kStateFailed = "failed";
+// Ended by an operator (`linkpilot jobs cancel`) before it ran; terminal, like done and failed.
+inline constexpr std::string_view kStateCancelled = "cancelled";
+// Attempt::outcome: kStateDone, kStateFailed, or this (a retryable failure).
+inline constexpr std::string_view kOutcomeRescheduled = "rescheduled";
 inline constexpr std::string_view kActionDeploy = "deploy";
 inline constexpr std::string_view kActionReviewApp = "review_app";
 inline constexpr std::string_view kActionDeleteReviewApp = "delete_review_app";
@@ -133,11 +137,27 @@ struct Job {
     std::optional<std::string> debounce_key;
     TimePoint created_at{};
     TimePoint updated_at{};
+    // Pending until a freeze window's end (defer), so a reload can re-check it against its new
+    // windows (redefer). Cleared when the job is claimed, run now or cancelled.
+    bool freeze_deferred = false;
+    // `linkpilot jobs run-now --ignore-freeze`: the executor runs it even inside a freeze window.
+    bool ignore_freeze = false;
+};
+
+// One finished attempt of a job (complete, fail, reschedule), kept for the job's whole life:
+// `retry` puts the attempts counter back to 0 but not this history.
+struct Attempt {
+    std::int64_t job_id = 0;
+    std::int32_t number = 0;            // 1, 2, ... over the job's life
+    TimePoint at{};                     // when its outcome was written
+    std::string outcome;                // done | failed | rescheduled
+    std::optional<std::string> detail;  // the error, or the note of a done attempt
 };
 
 struct JobFilter {
     std::optional<std::string> state;
     std::optional<std::string> app;
+    bool freeze_deferred_only = false;  // only jobs with Job::freeze_deferred
 };
 
 struct JobCount {
@@ -255,17 +275,20 @@ class Store {
     virtual Result<std::vector<Job>> claim_runnable(TimePoint now, std::size_t limit) = 0;
 
     // Transitions of a running job. Each fails with not_found / invalid_state otherwise.
-    // running -> done (attempts + 1).
+    // complete, fail and reschedule count an attempt and add it to the job's history.
+    // running -> done (attempts + 1; last_error cleared: it belonged to an earlier attempt).
     virtual Result<Ok> complete(std::int64_t id, std::string_view note, TimePoint now) = 0;
     // running -> failed (dead letter; attempts + 1, last_error).
     virtual Result<Ok> fail(std::int64_t id, std::string_view error, TimePoint now) = 0;
     // running -> pending at next_attempt_at (attempts + 1, last_error): a retryable failure.
     virtual Result<Ok> reschedule(std::int64_t id, std::string_view error,
                                   TimePoint next_attempt_at, TimePoint now) = 0;
-    // running -> pending at `until` without counting an attempt (freeze window `defer`).
+    // running -> pending at `until`, freeze_deferred, without counting an attempt (freeze
+    // window `defer`).
     virtual Result<Ok> defer(std::int64_t id, TimePoint until, std::string_view note,
                              TimePoint now) = 0;
-    // running -> done without running it (freeze window `skip`); the note says why.
+    // running -> done without running it (freeze window `skip`; last_error cleared); the note
+    // says why.
     virtual Result<Ok> skip(std::int64_t id, std::string_view note, TimePoint now) = 0;
 
     // The executor's group commit: applies every transition as the matching method above
@@ -281,8 +304,29 @@ class Store {
                                         const std::vector<std::string>& apps, TimePoint now,
                                         std::size_t claim_limit, ClaimScope scope) = 0;
 
-    // `linkpilot retry`: failed -> pending now, attempts back to 0 (last_error kept).
+    // `linkpilot retry`: failed -> pending now, attempts back to 0 (last_error kept until the
+    // job completes; the history keeps every attempt).
     virtual Result<Ok> retry(std::int64_t id, TimePoint now) = 0;
+
+    // Operator controls on a pending job (`linkpilot jobs cancel` / `run-now`); not_found, or
+    // invalid_state when the job is not pending.
+    // pending -> cancelled, with the note (who and when). Also invalid_state for the job the
+    // executor may start without a claim (SettleResult::next: its app's oldest pending job,
+    // due, not debounced, while the app has a job running): it may be starting already.
+    virtual Result<Ok> cancel(std::int64_t id, std::string_view note, TimePoint now) = 0;
+    // A pending job due now (next_attempt_at = now, no longer freeze_deferred), with the note;
+    // `ignore_freeze` sets Job::ignore_freeze (never cleared by run_now). It still waits for
+    // its app's earlier jobs (SPEC 5 order).
+    virtual Result<Ok> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
+                               TimePoint now) = 0;
+    // A reload re-checked a freeze_deferred pending job against its windows: pending at
+    // `until` with the note; an `until` <= now releases it (due now, no longer
+    // freeze_deferred). invalid_state when the job is not pending and freeze_deferred.
+    virtual Result<Ok> redefer(std::int64_t id, TimePoint until, std::string_view note,
+                               TimePoint now) = 0;
+    // The history of the jobs `filter` matches: ordered by job id, then attempt number.
+    virtual Result<std::vector<Attempt>> list_attempts(const JobFilter& filter) = 0;
+
     // At start: jobs left running by a crash go back to pending (at-least-once). Returns count.
     virtual Result<std::int64_t> recover_running(TimePoint now) = 0;
     // Earliest time a pending job could become claimable (only heads of apps with no running

@@ -96,6 +96,21 @@ class CountingStore final : public store::Store {
     store::Result<store::Ok> retry(std::int64_t id, store::TimePoint now) override {
         return inner_->retry(id, now);
     }
+    store::Result<store::Ok> cancel(std::int64_t id, std::string_view note,
+                                    store::TimePoint now) override {
+        return inner_->cancel(id, note, now);
+    }
+    store::Result<store::Ok> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
+                                     store::TimePoint now) override {
+        return inner_->run_now(id, ignore_freeze, note, now);
+    }
+    store::Result<store::Ok> redefer(std::int64_t id, store::TimePoint until, std::string_view note,
+                                     store::TimePoint now) override {
+        return inner_->redefer(id, until, note, now);
+    }
+    store::Result<std::vector<store::Attempt>> list_attempts(const store::JobFilter& f) override {
+        return inner_->list_attempts(f);
+    }
     store::Result<std::int64_t> recover_running(store::TimePoint now) override {
         return inner_->recover_running(now);
     }

@@ -1,5 +1,5 @@
-// Runs the real `linkpilot` binary: `jobs`, `retry` and `migrate` against a state store the
-// test fills through the Store API.
+// Runs the real `linkpilot` binary: `jobs` (with `jobs cancel` and `jobs run-now`), `retry` and
+// `migrate` against a state store the test fills through the Store API.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -115,6 +115,34 @@ class JobsCli : public ::testing::Test {
         ASSERT_TRUE(db().fail(id, error, now_).has_value());
     }
 
+    // Claims the job (it must be its app's head) and defers it as a freeze window would.
+    void defer_job(std::int64_t id) {
+        auto claimed = db().claim_runnable(now_, 100);
+        ASSERT_TRUE(claimed.has_value());
+        ASSERT_TRUE(db().defer(id, now_ + std::chrono::hours(2),
+                               "deferred: freeze window fri 16:00-23:59 Europe/Paris", now_)
+                        .has_value());
+    }
+
+    store::Job job(std::int64_t id) {
+        auto j = db().get_job(id);
+        EXPECT_TRUE(j.has_value() && j->has_value()) << "no job " << id;
+        return j && *j ? **j : store::Job{};
+    }
+
+    // The config with a freeze window holding deploys now, whatever the time.
+    void freeze_all_day() {
+        std::ofstream(config_) << "version: 1\n"
+                                  "state:\n"
+                                  "  path: "
+                               << db_path_.string()
+                               << "\n"
+                                  "scalingo:\n"
+                                  "  dry_run: true\n"
+                                  "freeze:\n"
+                                  "  - { from: \"00:00\", to: \"24:00\", tz: UTC, mode: defer }\n";
+    }
+
     fs::path dir_;
     fs::path db_path_;
     fs::path config_;
@@ -158,8 +186,9 @@ TEST_F(JobsCli, JsonOfFailedJobsHasTheSpecFields) {
     ASSERT_TRUE(doc.is_array()) << r.out;
     ASSERT_EQ(doc.as_array().size(), 1U) << r.out;
     const auto& j = doc.as_array()[0].as_object();
-    for (const char* key : {"id", "delivery", "rule", "action", "app", "args", "state", "attempts",
-                            "next_attempt_at", "last_error", "created_at", "updated_at"}) {
+    for (const char* key :
+         {"id", "delivery", "rule", "action", "app", "args", "state", "attempts", "next_attempt_at",
+          "last_error", "created_at", "updated_at", "history", "ignore_freeze"}) {
         EXPECT_TRUE(j.contains(key)) << key << " missing in " << r.out;
     }
     EXPECT_EQ(j.at("id").as_int64(), failed);
@@ -211,6 +240,170 @@ TEST_F(JobsCli, RetryOfAnUnknownJobFails) {
     EXPECT_EQ(lines(r.err).size(), 1U) << r.err;
 }
 
+// Checks `note` reads `cancelled by USER@HOST at TIME`, TIME (UTC) within [from, to].
+void expect_cancel_note(const std::string& note, std::chrono::system_clock::time_point from,
+                        std::chrono::system_clock::time_point to) {
+    const std::string prefix = "cancelled by ";
+    const auto at = note.rfind(" at ");
+    ASSERT_TRUE(note.starts_with(prefix) && at != std::string::npos) << note;
+    const auto who = note.substr(prefix.size(), at - prefix.size());
+    const auto sep = who.find('@');
+    EXPECT_TRUE(sep != std::string::npos && sep > 0 && sep + 1 < who.size()) << note;
+    EXPECT_EQ(who.find(' '), std::string::npos) << note;
+    const auto when = testing::utc(note.substr(at + 4));
+    EXPECT_GE(when, std::chrono::floor<std::chrono::seconds>(from)) << note;
+    EXPECT_LE(when, to) << note;
+}
+
+TEST_F(JobsCli, CancelEndsAHeldJobWithWhoAndWhenInItsNote) {
+    const auto id = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    const auto next = add_job("d-2", "deploy", "shop", R"({"branch":"main"})");
+    defer_job(id);
+    const auto before = std::chrono::system_clock::now();
+    auto r = run("jobs cancel " + std::to_string(id));
+    const auto after = std::chrono::system_clock::now();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "cancelled");
+    ASSERT_TRUE(j.note.has_value());
+    expect_cancel_note(*j.note, before, after);
+    EXPECT_EQ(r.out, "job " + std::to_string(id) + " (deploy shop) " + *j.note + "\n");
+    // No longer its app's head: the next job is claimable.
+    auto claimed = db().claim_runnable(now_, 10);
+    ASSERT_TRUE(claimed.has_value());
+    ASSERT_EQ(claimed->size(), 1U);
+    EXPECT_EQ(claimed->front().id, next);
+
+    auto listed = run("jobs --state cancelled --json");
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    const auto doc = json::parse(listed.out).as_array();
+    ASSERT_EQ(doc.size(), 1U) << listed.out;
+    EXPECT_EQ(doc.at(0).at("id").as_int64(), id);
+    EXPECT_EQ(doc.at(0).at("state").as_string(), "cancelled");
+}
+
+TEST_F(JobsCli, CancelOfAJobNotPendingFailsWithOneLine) {
+    const auto id = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    ASSERT_TRUE(db().claim_runnable(now_, 10).has_value());
+    auto r = run("jobs cancel " + std::to_string(id));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "linkpilot: jobs cancel: job " + std::to_string(id) +
+                         " is running; only a pending job can be cancelled\n");
+    EXPECT_EQ(job(id).state, "running");
+
+    r = run("jobs cancel 999");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "linkpilot: jobs cancel: no job 999\n");
+    r = run("jobs cancel abc");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(lines(r.err).size(), 1U) << r.err;
+}
+
+TEST_F(JobsCli, CancelRefusesTheJobThatFollowsARunningOne) {
+    const auto first = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    const auto second = add_job("d-2", "deploy", "shop", R"({"branch":"main"})");
+    ASSERT_TRUE(db().claim_runnable(now_, 10).has_value());
+    auto r = run("jobs cancel " + std::to_string(second));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "linkpilot: jobs cancel: job " + std::to_string(second) +
+                         " is next in shop's queue behind running job " + std::to_string(first) +
+                         " and may be starting already, so it cannot be cancelled\n");
+    EXPECT_EQ(job(second).state, "pending");
+}
+
+TEST_F(JobsCli, RunNowMakesAHeldJobDueNow) {
+    const auto id = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    defer_job(id);
+    const auto before =
+        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    auto r = run("jobs run-now " + std::to_string(id));
+    const auto after = std::chrono::system_clock::now();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "job " + std::to_string(id) + " (deploy shop) is due now\n");
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "pending");
+    EXPECT_GE(j.next_attempt_at, before);
+    EXPECT_LE(j.next_attempt_at, after);
+    EXPECT_FALSE(j.freeze_deferred);
+    EXPECT_FALSE(j.ignore_freeze);
+    ASSERT_TRUE(j.note.has_value());
+    EXPECT_TRUE(j.note->starts_with("run now by ")) << *j.note;
+    EXPECT_EQ(j.note->find("ignoring"), std::string::npos) << *j.note;
+}
+
+TEST_F(JobsCli, RunNowNamesTheJobAheadInTheAppsQueue) {
+    const auto first = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    const auto second = add_job("d-2", "deploy", "shop", R"({"branch":"main"})");
+    auto r = run("jobs run-now " + std::to_string(second));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "job " + std::to_string(second) +
+                         " (deploy shop) is due now; it runs after job " + std::to_string(first) +
+                         " (pending), ahead of it in shop's queue\n");
+}
+
+TEST_F(JobsCli, RunNowSaysWhenAFreezeWindowHoldsTheJobAndIgnoreFreezeOverridesIt) {
+    freeze_all_day();
+    const auto id = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    auto r = run("jobs run-now " + std::to_string(id));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = lines(r.out);
+    ASSERT_EQ(out.size(), 2U) << r.out;
+    EXPECT_EQ(out[0], "job " + std::to_string(id) + " (deploy shop) is due now");
+    EXPECT_TRUE(out[1].starts_with("freeze window every day 00:00-24:00 UTC holds it until "))
+        << out[1];
+    EXPECT_TRUE(
+        out[1].ends_with(": the daemon will defer it until then (add --ignore-freeze to run it "
+                         "anyway)"))
+        << out[1];
+    EXPECT_FALSE(job(id).ignore_freeze);
+
+    r = run("jobs run-now " + std::to_string(id) + " --ignore-freeze");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    out = lines(r.out);
+    ASSERT_EQ(out.size(), 2U) << r.out;
+    EXPECT_EQ(out[1],
+              "freeze window every day 00:00-24:00 UTC is in force and ignored for this job");
+    const auto j = job(id);
+    EXPECT_TRUE(j.ignore_freeze);
+    ASSERT_TRUE(j.note.has_value());
+    EXPECT_TRUE(j.note->ends_with(", ignoring freeze windows")) << *j.note;
+    auto listed = run("jobs --json");
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    EXPECT_TRUE(json::parse(listed.out).as_array().at(0).at("ignore_freeze").as_bool());
+}
+
+TEST_F(JobsCli, RunNowOfAJobNotPendingFailsWithOneLine) {
+    const auto id = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    fail_job(id, "HTTP 404");
+    auto r = run("jobs run-now " + std::to_string(id));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "linkpilot: jobs run-now: job " + std::to_string(id) +
+                         " is failed; only a pending job can be run now\n");
+}
+
+TEST_F(JobsCli, JsonShowsEveryAttemptAndNoErrorOnceARetrySucceeds) {
+    const auto id = add_job("d-1", "deploy", "shop", R"({"branch":"main"})");
+    fail_job(id, "500 Internal Server Error");
+    ASSERT_TRUE(db().retry(id, now_).has_value());
+    ASSERT_TRUE(db().claim_runnable(now_, 10).has_value());
+    ASSERT_TRUE(db().complete(id, "deployment 1 queued", now_).has_value());
+
+    auto r = run("jobs --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto doc = json::parse(r.out).as_array();
+    ASSERT_EQ(doc.size(), 1U) << r.out;
+    const auto& j = doc.at(0).as_object();
+    EXPECT_EQ(j.at("state").as_string(), "done");
+    EXPECT_TRUE(j.at("last_error").is_null()) << r.out;
+    const auto& history = j.at("history").as_array();
+    ASSERT_EQ(history.size(), 2U) << r.out;
+    EXPECT_EQ(history.at(0),
+              json::parse(R"({"attempt":1,"at":"2026-01-01T00:00:00Z",)"
+                          R"("outcome":"failed","detail":"500 Internal Server Error"})"));
+    EXPECT_EQ(history.at(1), json::parse(R"({"attempt":2,"at":"2026-01-01T00:00:00Z",)"
+                                         R"("outcome":"done","detail":"deployment 1 queued"})"));
+}
+
 TEST_F(JobsCli, MigratePrintsTheSchemaVersion) {
     const auto expected = "schema version " + std::to_string(store::sqlite_latest_schema_version());
     auto r = run("migrate");
@@ -256,11 +449,13 @@ TEST_F(JobsCli, JobsRetryAndMigrateWorkOnPostgres) {
                               "scalingo:\n"
                               "  dry_run: true\n";
 
+    const auto version =
+        ": schema version " + std::to_string(store::postgres_latest_schema_version());
     auto created = run("migrate");
     EXPECT_EQ(created.exit_code, 0) << created.err;
-    EXPECT_NE(created.out.find(": schema version 1 (created)"), std::string::npos) << created.out;
+    EXPECT_NE(created.out.find(version + " (created)"), std::string::npos) << created.out;
     auto again = run("migrate");
-    EXPECT_NE(again.out.find(": schema version 1 (up to date)"), std::string::npos) << again.out;
+    EXPECT_NE(again.out.find(version + " (up to date)"), std::string::npos) << again.out;
 
     const auto id = add_job("pg-d1", "deploy", "shop-staging", R"({"branch":"main"})");
     fail_job(id, "HTTP 404: app not found");

@@ -169,7 +169,7 @@ bool Daemon::wait_settled(std::chrono::milliseconds timeout) const {
     return eventually(
         [&] {
             for (const auto& j : jobs()) {
-                if (j.state != "done" && j.state != "failed") {
+                if (j.state != "done" && j.state != "failed" && j.state != "cancelled") {
                     return false;
                 }
             }

@@ -88,7 +88,7 @@ class Daemon {
 
     // The jobs in the state store (read while the daemon runs: SQLite WAL, or PostgreSQL).
     [[nodiscard]] std::vector<store::Job> jobs() const;
-    // Until every job is done or failed; false on timeout.
+    // Until every job is done, failed or cancelled; false on timeout.
     bool wait_settled(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
     // Runs `linkpilot ARGS... -c CONFIG` to completion: {exit code, stdout}.

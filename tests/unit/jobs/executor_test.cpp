@@ -410,6 +410,170 @@ TEST_F(ExecutorTest, FreezeOnDeploysLeavesReviewAppsAlone) {
     EXPECT_EQ(job(id).state, "done");
 }
 
+// Every day, all day, in UTC: whatever the fake clock says, a window holds deploys.
+config::FreezeWindow all_day(config::FreezeMode mode) {
+    config::FreezeWindow w;
+    w.from = std::chrono::hours(0);
+    w.to = std::chrono::hours(24);
+    w.tz = "UTC";
+    w.mode = mode;
+    return w;
+}
+
+// A reloaded config: only its freeze windows differ from the defaults.
+config::Config config_with(std::vector<config::FreezeWindow> freeze) {
+    config::Config c;
+    c.freeze = std::move(freeze);
+    return c;
+}
+
+TEST_F(ExecutorTest, AReloadWithoutTheWindowRunsTheDeferredJobAtOnce) {
+    options_.idle_poll = std::chrono::hours(1);  // only a wake-up can start it
+    options_.freeze = {friday_evening(config::FreezeMode::defer)};
+    clock_.set_wall(utc("2026-01-09T15:30:00Z"));  // Friday 16:30 in Paris
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    start_loop();
+    run_until([&] { return job(id).freeze_deferred; });
+    spin();
+    EXPECT_TRUE(api_.calls.empty());
+
+    executor().reconfigure(config_with({}));
+    run_until([&] { return job(id).state == "done"; });
+    EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "shop", "main"}}));
+    EXPECT_EQ(clock_.now(), utc("2026-01-09T15:30:00Z"));  // long before the window's end
+    const auto j = job(id);
+    EXPECT_FALSE(j.freeze_deferred);
+    EXPECT_EQ(j.note, "deployment dep-1 queued");
+    stop_loop();
+}
+
+TEST_F(ExecutorTest, AReloadWithAnotherWindowHoldsTheDeferredJobUntilThatWindowEnds) {
+    options_.freeze = {friday_evening(config::FreezeMode::defer)};
+    clock_.set_wall(utc("2026-01-09T15:30:00Z"));
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    ASSERT_EQ(job(id).next_attempt_at, utc("2026-01-09T22:59:00Z"));
+
+    auto shorter = friday_evening(config::FreezeMode::defer);
+    shorter.to = std::chrono::hours(20);
+    executor().reconfigure(config_with({shorter}));
+    run_until([&] { return job(id).next_attempt_at == utc("2026-01-09T19:00:00Z"); });
+    auto j = job(id);
+    EXPECT_EQ(j.state, "pending");
+    EXPECT_TRUE(j.freeze_deferred);
+    EXPECT_EQ(j.note,
+              "deferred: freeze window fri 16:00-20:00 Europe/Paris until 2026-01-09T19:00:00Z");
+
+    // The same windows again: nothing to change, nothing rewritten.
+    const auto unchanged = await(executor().recheck_deferred());
+    EXPECT_EQ(unchanged.released, 0);
+    EXPECT_EQ(unchanged.moved, 0);
+
+    EXPECT_EQ(poll_and_settle(), 0U);
+    clock_.set_wall(utc("2026-01-09T19:00:00Z"));
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.count("manual_deploy"), 1U);
+    EXPECT_EQ(job(id).state, "done");
+}
+
+TEST_F(ExecutorTest, TheRecheckReleasesOnlyFreezeDeferredJobs) {
+    auto busy = testing::FakeApi::http_error(429, "429 Too Many Requests");
+    busy.retry_after = seconds(30);
+    api_.fail_next("manual_deploy", busy);
+    const auto backing_off = accept("deploy", "api", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    ASSERT_EQ(job(backing_off).next_attempt_at, clock_.now() + seconds(30));
+    executor().reconfigure(config_with({all_day(config::FreezeMode::defer)}));
+    const auto held = accept("deploy", "shop", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    ASSERT_TRUE(job(held).freeze_deferred);
+
+    const auto r = await(executor().recheck_deferred());
+    EXPECT_EQ(r.released, 0);
+    EXPECT_EQ(r.moved, 0);
+    executor().reconfigure(config_with({}));
+    run_until([&] { return !job(held).freeze_deferred; });
+    EXPECT_EQ(job(held).next_attempt_at, clock_.now());
+    EXPECT_EQ(job(held).note,
+              "released at 2026-01-07T10:00:00Z: no freeze window holds it any more");
+    EXPECT_EQ(job(backing_off).next_attempt_at, clock_.now() + seconds(30));
+    EXPECT_EQ(job(backing_off).last_error, "429 Too Many Requests");
+}
+
+TEST_F(ExecutorTest, RunLoopAtStartReleasesJobsAWindowNoLongerConfiguredDeferred) {
+    // Deferred by an earlier process whose config had a window this one does not.
+    options_.idle_poll = std::chrono::hours(1);
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    const auto now = clock_.now();
+    store_call([now](store::Store& s) { return s.claim_runnable(now, 10); });
+    store_call([id, now](store::Store& s) {
+        return s.defer(id, now + std::chrono::hours(6), "deferred: freeze window gone", now);
+    });
+    start_loop();
+    run_until([&] { return job(id).state == "done"; });
+    EXPECT_EQ(api_.count("manual_deploy"), 1U);
+    EXPECT_EQ(clock_.now(), now);
+    stop_loop();
+}
+
+TEST_F(ExecutorTest, ARunNowJobIgnoringTheFreezeRunsInsideTheWindow) {
+    options_.freeze = {all_day(config::FreezeMode::defer)};
+    const auto held = accept("deploy", "shop", R"({"branch":"main"})");
+    const auto other = accept("deploy", "web", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 2U);
+    ASSERT_TRUE(job(held).freeze_deferred);
+    ASSERT_TRUE(job(other).freeze_deferred);
+
+    const auto now = clock_.now();
+    store_call([held, now](store::Store& s) { return s.run_now(held, true, "run now", now); });
+    store_call([other, now](store::Store& s) { return s.run_now(other, false, "run now", now); });
+    EXPECT_EQ(poll_and_settle(), 2U);
+    // Only the overridden one deploys; the other is simply deferred again.
+    EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_deploy", "shop", "main"}}));
+    EXPECT_EQ(job(held).state, "done");
+    const auto j = job(other);
+    EXPECT_EQ(j.state, "pending");
+    EXPECT_TRUE(j.freeze_deferred);
+    EXPECT_EQ(j.next_attempt_at, utc("2026-01-08T00:00:00Z"));
+    EXPECT_EQ(j.note,
+              "deferred: freeze window every day 00:00-24:00 UTC until 2026-01-08T00:00:00Z");
+}
+
+TEST_F(ExecutorTest, ACancelledDeferredJobNoLongerBlocksItsAppsNextJob) {
+    options_.freeze = {all_day(config::FreezeMode::defer)};  // deploys only
+    const auto held = accept("deploy", "shop", R"({"branch":"main"})");
+    const auto review = accept("review_app", "shop", R"({"pr_number":4})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(poll_and_settle(), 0U);  // the review app waits behind the deferred deploy
+    EXPECT_TRUE(api_.calls.empty());
+
+    const auto now = clock_.now();
+    store_call([held, now](store::Store& s) { return s.cancel(held, "cancelled by ops", now); });
+    EXPECT_EQ(poll_and_settle(), 1U);
+    EXPECT_EQ(api_.calls, (std::vector<FakeCall>{{"manual_review_app", "shop", "4"}}));
+    EXPECT_EQ(job(review).state, "done");
+    EXPECT_EQ(job(held).state, "cancelled");
+}
+
+TEST_F(ExecutorTest, ARetriedJobThatSucceedsNoLongerShowsItsOldError) {
+    api_.fail_next("manual_deploy", testing::FakeApi::http_error(404, "404 Not Found: app"));
+    const auto id = accept("deploy", "shop", R"({"branch":"main"})");
+    EXPECT_EQ(poll_and_settle(), 1U);
+    ASSERT_EQ(job(id).state, "failed");
+    const auto now = clock_.now();
+    store_call([id, now](store::Store& s) { return s.retry(id, now); });
+    EXPECT_EQ(poll_and_settle(), 1U);
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_FALSE(j.last_error.has_value());
+    const auto history = store_call([](store::Store& s) { return s.list_attempts({}); });
+    ASSERT_EQ(history.size(), 2U);
+    EXPECT_EQ(history[0].outcome, "failed");
+    EXPECT_EQ(history[0].detail, "404 Not Found: app");
+    EXPECT_EQ(history[1].outcome, "done");
+    EXPECT_EQ(history[1].detail, "deployment dep-1 queued");
+}
+
 TEST_F(ExecutorTest, JobLeftRunningByACrashRunsAfterRecovery) {
     const auto id = accept("deploy", "shop", R"({"branch":"main"})");
     // The previous process claimed it and died before recording anything.

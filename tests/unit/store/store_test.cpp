@@ -3,6 +3,7 @@
 // Backend-specific behaviour lives in sqlite_store_test.cpp and postgres_store_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -563,6 +564,220 @@ TEST_P(StoreTest, AHolderThatClosesItsStoreReleasesTheSweepLock) {
     EXPECT_TRUE(taken->taken);
 }
 
+// Operator controls (`linkpilot jobs cancel` / `run-now`), freeze deferrals a reload re-checks,
+// and each job's history of attempts.
+
+TEST_P(StoreTest, CancelEndsAHeldJobAndItsAppsNextJobRuns) {
+    const auto a1 = accept_one("d1", job("web"));
+    const auto a2 = accept_one("d2", job("web"));
+    ASSERT_EQ(claim(), std::vector<std::int64_t>{a1});
+    ASSERT_TRUE(store_->defer(a1, clock_.now() + 2h, "deferred: freeze window", clock_.now()));
+    EXPECT_TRUE(claim().empty());  // a1 holds the app's queue until the window's end
+
+    clock_.advance(1s);
+    ASSERT_TRUE(store_->cancel(a1, "cancelled by ops@host", clock_.now()).has_value());
+    const Job j = get(a1);
+    EXPECT_EQ(j.state, "cancelled");
+    EXPECT_EQ(j.note, "cancelled by ops@host");
+    EXPECT_FALSE(j.freeze_deferred);
+    EXPECT_EQ(j.updated_at, clock_.now());
+    EXPECT_EQ(claim(), std::vector<std::int64_t>{a2});
+
+    auto cancelled = store_->list_jobs(JobFilter{std::string{"cancelled"}, std::nullopt});
+    ASSERT_TRUE(cancelled.has_value());
+    ASSERT_EQ(cancelled->size(), 1U);
+    EXPECT_EQ(cancelled->front().id, a1);
+    auto s = store_->stats();
+    ASSERT_TRUE(s.has_value());
+    EXPECT_TRUE(std::any_of(s->jobs.begin(), s->jobs.end(), [](const JobCount& c) {
+        return c.state == "cancelled" && c.action == "deploy" && c.count == 1;
+    }));
+}
+
+TEST_P(StoreTest, OnlyAPendingJobCanBeCancelled) {
+    const auto a = accept_one("d1", job("a"));
+    const auto b = accept_one("d2", job("b"));
+    ASSERT_EQ(claim(1), std::vector<std::int64_t>{a});
+    auto running = store_->cancel(a, "x", clock_.now());
+    ASSERT_FALSE(running.has_value());
+    EXPECT_EQ(running.error().kind, StoreError::Kind::invalid_state);
+    EXPECT_EQ(running.error().message, "job " + std::to_string(a) + " is running, not pending");
+    ASSERT_TRUE(store_->cancel(b, "x", clock_.now()).has_value());
+    auto twice = store_->cancel(b, "x", clock_.now());
+    ASSERT_FALSE(twice.has_value());
+    EXPECT_EQ(twice.error().kind, StoreError::Kind::invalid_state);
+    auto missing = store_->cancel(9999, "x", clock_.now());
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().kind, StoreError::Kind::not_found);
+    EXPECT_EQ(get(a).state, "running");
+}
+
+// The executor may start an app's next due job the moment the running one ends, without a
+// claim (SettleResult::next): cancelling that one could not stop it.
+TEST_P(StoreTest, CancelRefusesTheJobThatMayFollowTheRunningOneUnclaimed) {
+    const auto a1 = accept_one("d1", job("web"));
+    const auto a2 = accept_one("d2", job("web"));
+    const auto a3 = accept_one("d3", job("web"));
+    ASSERT_EQ(claim(), std::vector<std::int64_t>{a1});
+    auto r = store_->cancel(a2, "x", clock_.now());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().kind, StoreError::Kind::invalid_state);
+    EXPECT_EQ(r.error().message,
+              "job " + std::to_string(a2) + " is next in web's queue behind running job " +
+                  std::to_string(a1) + " and may be starting already, so it cannot be cancelled");
+    EXPECT_EQ(get(a2).state, "pending");
+    // A job further back, or the head once it waits (not due), can be.
+    ASSERT_TRUE(store_->cancel(a3, "x", clock_.now()).has_value());
+    ASSERT_TRUE(store_->complete(a1, "", clock_.now()).has_value());
+    ASSERT_EQ(claim(), std::vector<std::int64_t>{a2});
+    ASSERT_TRUE(store_->reschedule(a2, "HTTP 500", clock_.now() + 1min, clock_.now()));
+    EXPECT_TRUE(store_->cancel(a2, "x", clock_.now()).has_value());
+}
+
+TEST_P(StoreTest, RunNowMakesAWaitingJobDueAndRecordsTheOverride) {
+    const auto a = accept_one("d1", job("a"));
+    ASSERT_EQ(claim(), std::vector<std::int64_t>{a});
+    ASSERT_TRUE(store_->defer(a, clock_.now() + 2h, "deferred: freeze window", clock_.now()));
+    EXPECT_TRUE(get(a).freeze_deferred);
+    EXPECT_FALSE(get(a).ignore_freeze);
+
+    clock_.advance(1min);
+    ASSERT_TRUE(store_->run_now(a, true, "run now by ops@host", clock_.now()).has_value());
+    Job j = get(a);
+    EXPECT_EQ(j.state, "pending");
+    EXPECT_EQ(j.next_attempt_at, clock_.now());
+    EXPECT_EQ(j.note, "run now by ops@host");
+    EXPECT_FALSE(j.freeze_deferred);
+    EXPECT_TRUE(j.ignore_freeze);
+    EXPECT_EQ(j.attempts, 0);
+    // Without the flag again: the override stays.
+    ASSERT_TRUE(store_->run_now(a, false, "run now", clock_.now()).has_value());
+    EXPECT_TRUE(get(a).ignore_freeze);
+
+    auto claimed = store_->claim_runnable(clock_.now(), 10);
+    ASSERT_TRUE(claimed.has_value());
+    ASSERT_EQ(claimed->size(), 1U);
+    EXPECT_TRUE(claimed->front().ignore_freeze);  // what the executor honours
+    auto running = store_->run_now(a, false, "x", clock_.now());
+    ASSERT_FALSE(running.has_value());
+    EXPECT_EQ(running.error().kind, StoreError::Kind::invalid_state);
+    auto missing = store_->run_now(9999, false, "x", clock_.now());
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().kind, StoreError::Kind::not_found);
+}
+
+TEST_P(StoreTest, ADeferralIsFreezeDeferredUntilTheJobIsClaimedAgain) {
+    const auto a = accept_one("d1", job("a"));
+    const auto b = accept_one("d2", job("b"));
+    ASSERT_EQ(claim().size(), 2U);
+    ASSERT_TRUE(store_->defer(a, clock_.now() + 1h, "deferred: freeze window", clock_.now()));
+    ASSERT_TRUE(store_->reschedule(b, "HTTP 500", clock_.now() + 1h, clock_.now()));
+    EXPECT_TRUE(get(a).freeze_deferred);
+    EXPECT_FALSE(get(b).freeze_deferred);  // a backoff is not a freeze
+
+    JobFilter deferred;
+    deferred.state = "pending";
+    deferred.freeze_deferred_only = true;
+    auto listed = store_->list_jobs(deferred);
+    ASSERT_TRUE(listed.has_value());
+    ASSERT_EQ(listed->size(), 1U);
+    EXPECT_EQ(listed->front().id, a);
+
+    clock_.advance(1h);
+    ASSERT_EQ(claim().size(), 2U);
+    EXPECT_FALSE(get(a).freeze_deferred);
+    listed = store_->list_jobs(deferred);
+    ASSERT_TRUE(listed.has_value());
+    EXPECT_TRUE(listed->empty());
+}
+
+TEST_P(StoreTest, RedeferMovesOrReleasesOnlyFreezeDeferredJobs) {
+    const auto a = accept_one("d1", job("a"));
+    const auto b = accept_one("d2", job("b"));
+    ASSERT_EQ(claim().size(), 2U);
+    ASSERT_TRUE(store_->defer(a, clock_.now() + 2h, "deferred: old window", clock_.now()));
+    ASSERT_TRUE(store_->reschedule(b, "HTTP 500", clock_.now() + 1h, clock_.now()));
+
+    // Another window holds it: due at that window's end, still freeze-deferred.
+    ASSERT_TRUE(store_->redefer(a, clock_.now() + 1h, "deferred: new window", clock_.now()));
+    Job j = get(a);
+    EXPECT_EQ(j.next_attempt_at, clock_.now() + 1h);
+    EXPECT_EQ(j.note, "deferred: new window");
+    EXPECT_TRUE(j.freeze_deferred);
+    // No window holds it: due now, no longer freeze-deferred.
+    ASSERT_TRUE(store_->redefer(a, clock_.now(), "released", clock_.now()));
+    j = get(a);
+    EXPECT_EQ(j.state, "pending");
+    EXPECT_EQ(j.next_attempt_at, clock_.now());
+    EXPECT_EQ(j.note, "released");
+    EXPECT_FALSE(j.freeze_deferred);
+    EXPECT_EQ(claim(), std::vector<std::int64_t>{a});
+
+    for (const auto id : {a, b}) {  // running; backing off
+        auto r = store_->redefer(id, clock_.now(), "released", clock_.now());
+        ASSERT_FALSE(r.has_value()) << id;
+        EXPECT_EQ(r.error().kind, StoreError::Kind::invalid_state) << id;
+    }
+    EXPECT_EQ(get(b).next_attempt_at, clock_.now() + 1h);
+}
+
+TEST_P(StoreTest, ARetriedJobThatSucceedsShowsNoErrorAndItsHistoryKeepsEveryAttempt) {
+    const auto a = accept_one("d1", job("a"));
+    const auto t0 = clock_.now();
+    ASSERT_EQ(claim(), std::vector<std::int64_t>{a});
+    ASSERT_TRUE(store_->reschedule(a, "HTTP 500", clock_.now(), clock_.now()));
+    clock_.advance(1s);
+    ASSERT_EQ(claim(), std::vector<std::int64_t>{a});
+    ASSERT_TRUE(store_->fail(a, "HTTP 404 app not found", clock_.now()));
+    clock_.advance(1h);
+    ASSERT_TRUE(store_->retry(a, clock_.now()));
+    EXPECT_EQ(get(a).last_error, "HTTP 404 app not found");  // until it succeeds
+    ASSERT_EQ(claim(), std::vector<std::int64_t>{a});
+    ASSERT_TRUE(store_->complete(a, "deployment 7 queued", clock_.now()));
+
+    const Job j = get(a);
+    EXPECT_EQ(j.state, "done");
+    EXPECT_EQ(j.attempts, 1);  // since the retry
+    EXPECT_FALSE(j.last_error.has_value());
+    auto history = store_->list_attempts({});
+    ASSERT_TRUE(history.has_value());
+    ASSERT_EQ(history->size(), 3U);
+    const std::vector<std::string> outcomes{"rescheduled", "failed", "done"};
+    const std::vector<std::string> details{"HTTP 500", "HTTP 404 app not found",
+                                           "deployment 7 queued"};
+    const std::vector<TimePoint> at{t0, t0 + 1s, t0 + 1s + 1h};
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto& h = (*history)[i];
+        EXPECT_EQ(h.job_id, a);
+        EXPECT_EQ(h.number, static_cast<std::int32_t>(i + 1));
+        EXPECT_EQ(h.outcome, outcomes[i]);
+        EXPECT_EQ(h.detail, details[i]);
+        EXPECT_EQ(h.at, at[i]);
+    }
+}
+
+TEST_P(StoreTest, AttemptsAreListedForTheJobsTheFilterMatches) {
+    const auto a = accept_one("d1", job("a"));
+    const auto b = accept_one("d2", job("b"));
+    accept_one("d3", job("c"));
+    ASSERT_EQ(claim().size(), 3U);
+    ASSERT_TRUE(store_->complete(a, "", clock_.now()));
+    ASSERT_TRUE(store_->fail(b, "boom", clock_.now()));
+    auto failed = store_->list_attempts(JobFilter{std::string{"failed"}, std::nullopt});
+    ASSERT_TRUE(failed.has_value());
+    ASSERT_EQ(failed->size(), 1U);
+    EXPECT_EQ(failed->front().job_id, b);
+    EXPECT_EQ(failed->front().detail, "boom");
+    auto of_a = store_->list_attempts(JobFilter{std::nullopt, std::string{"a"}});
+    ASSERT_TRUE(of_a.has_value());
+    ASSERT_EQ(of_a->size(), 1U);
+    EXPECT_EQ(of_a->front().outcome, "done");
+    EXPECT_FALSE(of_a->front().detail.has_value());  // an empty note
+    auto all = store_->list_attempts({});
+    ASSERT_TRUE(all.has_value());
+    EXPECT_EQ(all->size(), 2U);  // c is still running
+}
+
 // settle(): the executor's group commit.
 class StoreSettleTest : public StoreTest {
   protected:
@@ -692,6 +907,20 @@ TEST_P(StoreSettleTest, EachTransitionKindMatchesItsSingleMethod) {
     EXPECT_EQ(get(id[3]).note, "deferred: freeze");
     EXPECT_EQ(get(id[4]).state, "done");
     EXPECT_EQ(get(id[4]).note, "skipped: freeze");
+    EXPECT_TRUE(get(id[3]).freeze_deferred);
+    // Each attempt in its job's history; a deferral or a skip is none.
+    auto history = store_->list_attempts({});
+    ASSERT_TRUE(history.has_value());
+    ASSERT_EQ(history->size(), 3U);
+    EXPECT_EQ((*history)[0].job_id, id[0]);
+    EXPECT_EQ((*history)[0].outcome, "done");
+    EXPECT_EQ((*history)[0].detail, "ok");
+    EXPECT_EQ((*history)[1].job_id, id[1]);
+    EXPECT_EQ((*history)[1].outcome, "failed");
+    EXPECT_EQ((*history)[1].detail, "HTTP 404");
+    EXPECT_EQ((*history)[2].job_id, id[2]);
+    EXPECT_EQ((*history)[2].outcome, "rescheduled");
+    EXPECT_EQ((*history)[2].at, clock_.now());
 }
 
 TEST_P(StoreSettleTest, AClaimNamesTheAppsNextJobOnlyWhenItMayStartUnclaimed) {
