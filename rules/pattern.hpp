@@ -5,6 +5,7 @@
 // tokens: time linear in the value, no backtracking, no allocation); only `re:` patterns run on
 // RE2, whose fixed cost per call is several times a whole glob match.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -98,20 +99,11 @@ class PatternList {
 
   private:
     [[nodiscard]] bool matches_as_is(std::string_view value) const {
-        for (const auto& p : excludes_) {
-            if (p.matches_body(value)) {
-                return false;
-            }
+        const auto holds = [value](const Pattern& p) { return p.matches_body(value); };
+        if (std::ranges::any_of(excludes_, holds)) {
+            return false;
         }
-        if (includes_.empty()) {
-            return true;
-        }
-        for (const auto& p : includes_) {
-            if (p.matches_body(value)) {
-                return true;
-            }
-        }
-        return false;
+        return includes_.empty() || std::ranges::any_of(includes_, holds);
     }
     [[nodiscard]] bool matches_ignoring_case(std::string_view value) const;
 
