@@ -47,10 +47,11 @@ constexpr std::chrono::milliseconds kConfigSettle{250};
 // is resident at its peak either way), only how long freed pages stay mapped.
 void keep_freed_memory_mapped() {
 #if defined(__GLIBC__)
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the first thing serve does, before any thread
     mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
     // Setting the trim threshold freezes glibc's adaptive mmap threshold at 128 KiB; request
     // bodies and batches up to 1 MiB stay on the heap instead of an mmap/munmap pair each.
-    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);  // NOLINT(concurrency-mt-unsafe): as above
 #endif
 }
 

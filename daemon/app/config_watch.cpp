@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace linkpilot::app {
 
@@ -29,26 +30,26 @@ constexpr std::uint32_t kFileEvents =
 }  // namespace
 
 Expected<std::unique_ptr<ConfigWatcher>, std::string> ConfigWatcher::create(
-    net::any_io_executor executor, std::filesystem::path file, std::chrono::milliseconds settle) {
+    const net::any_io_executor& executor, std::filesystem::path file,
+    std::chrono::milliseconds settle) {
     file = std::filesystem::absolute(file);
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-        return Unexpected{std::string("inotify: ") + std::strerror(errno)};
+        return Unexpected{"inotify: " + std::generic_category().message(errno)};
     }
-    std::unique_ptr<ConfigWatcher> w(
-        new ConfigWatcher(std::move(executor), fd, std::move(file), settle));
+    std::unique_ptr<ConfigWatcher> w(new ConfigWatcher(executor, fd, std::move(file), settle));
     w->dir_watch_ =
         ::inotify_add_watch(fd, w->file_.parent_path().c_str(), kDirEvents | IN_ONLYDIR);
     if (w->dir_watch_ < 0) {
         return Unexpected{"inotify: cannot watch " + w->file_.parent_path().string() + ": " +
-                          std::strerror(errno)};
+                          std::generic_category().message(errno)};
     }
     w->watch_file();
     return w;
 }
 
-ConfigWatcher::ConfigWatcher(net::any_io_executor executor, int fd, std::filesystem::path file,
-                             std::chrono::milliseconds settle)
+ConfigWatcher::ConfigWatcher(const net::any_io_executor& executor, int fd,
+                             std::filesystem::path file, std::chrono::milliseconds settle)
     : inotify_(executor, fd), settle_timer_(executor), file_(std::move(file)), settle_(settle) {}
 
 ConfigWatcher::~ConfigWatcher() = default;  // closing the descriptor drops every watch

@@ -24,7 +24,7 @@ class ConfigWatcher {
   public:
     // Fails when inotify cannot be set up (then SIGHUP remains the only way to reload).
     [[nodiscard]] static Expected<std::unique_ptr<ConfigWatcher>, std::string> create(
-        boost::asio::any_io_executor executor, std::filesystem::path file,
+        const boost::asio::any_io_executor& executor, std::filesystem::path file,
         std::chrono::milliseconds settle);
     ~ConfigWatcher();
     ConfigWatcher(const ConfigWatcher&) = delete;
@@ -38,7 +38,7 @@ class ConfigWatcher {
     void stop();
 
   private:
-    ConfigWatcher(boost::asio::any_io_executor executor, int fd, std::filesystem::path file,
+    ConfigWatcher(const boost::asio::any_io_executor& executor, int fd, std::filesystem::path file,
                   std::chrono::milliseconds settle);
     // (Re)watches the file the path names now: after a rename it is another inode.
     void watch_file();

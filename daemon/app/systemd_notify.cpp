@@ -8,7 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
-#include <cstring>
+#include <system_error>
 
 namespace linkpilot::app {
 
@@ -25,7 +25,7 @@ Expected<int, std::string> inherited_listen_fd() {
     // unset_environment=1: children of the daemon must not believe the fds are theirs.
     const int n = sd_listen_fds(1);
     if (n < 0) {
-        return Unexpected{std::string("socket activation: ") + std::strerror(-n)};
+        return Unexpected{"socket activation: " + std::generic_category().message(-n)};
     }
     if (n == 0) {
         return -1;
@@ -42,8 +42,9 @@ Expected<int, std::string> inherited_listen_fd() {
     return fd;
 }
 
-SystemdNotifier::SystemdNotifier(net::any_io_executor io, std::function<std::string()> detail)
-    : timer_(std::move(io)), detail_(std::move(detail)) {
+SystemdNotifier::SystemdNotifier(const net::any_io_executor& io,
+                                 std::function<std::string()> detail)
+    : timer_(io), detail_(std::move(detail)) {
     const char* socket = std::getenv("NOTIFY_SOCKET");  // NOLINT(concurrency-mt-unsafe)
     enabled_ = socket != nullptr && *socket != '\0';
     std::uint64_t usec = 0;

@@ -24,7 +24,7 @@ Expected<int, std::string> inherited_listen_fd();
 class SystemdNotifier {
   public:
     // `detail` is called on the event loop for the STATUS= line ("N job(s) in flight").
-    SystemdNotifier(boost::asio::any_io_executor io, std::function<std::string()> detail);
+    SystemdNotifier(const boost::asio::any_io_executor& io, std::function<std::string()> detail);
     SystemdNotifier(const SystemdNotifier&) = delete;
     SystemdNotifier& operator=(const SystemdNotifier&) = delete;
 

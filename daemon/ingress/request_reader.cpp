@@ -7,7 +7,7 @@ namespace linkpilot::ingress {
 
 namespace {
 
-ReadStep refuse(unsigned version, http::status status, std::string reason) {
+ReadStep refuse(unsigned version, http::status status, const std::string& reason) {
     return {ReadStep::Kind::refuse, error_response(version, false, status, reason)};
 }
 

@@ -25,6 +25,7 @@ struct ReadLimits {
 void apply_limits(RequestParser& parser, const ReadLimits& limits);
 
 // What the session does after a read.
+// NOLINTNEXTLINE(bugprone-exception-escape): Beast's fields move without throwing (std::allocator)
 struct ReadStep {
     enum class Kind {
         proceed,  // go on: read the body, or handle the request once parser.is_done()

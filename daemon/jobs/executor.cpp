@@ -111,13 +111,13 @@ ExecutorOptions executor_options_from(const config::Config& cfg, std::uint64_t s
 
 Executor::Executor(store::GroupCommitter& committer, scalingo::Api& api, const Clock& clock,
                    ExecutorOptions options, std::shared_ptr<spdlog::logger> log,
-                   net::any_io_executor io)
+                   const net::any_io_executor& io)
     : committer_(committer),
       api_(api),
       clock_(clock),
       options_(std::move(options)),
       log_(std::move(log)),
-      strand_(net::make_strand(std::move(io))),
+      strand_(net::make_strand(io)),
       wakeup_(strand_),
       idle_(strand_),
       rng_(options_.seed) {

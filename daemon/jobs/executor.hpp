@@ -77,7 +77,7 @@ class Executor {
     // outlive the coroutines it started (keep it alive until its io_context has stopped).
     Executor(store::GroupCommitter& committer, scalingo::Api& api, const Clock& clock,
              ExecutorOptions options, std::shared_ptr<spdlog::logger> log,
-             boost::asio::any_io_executor io);
+             const boost::asio::any_io_executor& io);
     Executor(const Executor&) = delete;
     Executor& operator=(const Executor&) = delete;
     Executor(Executor&&) = delete;

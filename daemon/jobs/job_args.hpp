@@ -26,7 +26,7 @@ struct JobArgs {
 // {"branch": "main"}, {"pr_number": 42} (a number, or a string of digits),
 // {"pr_number": 42, "review_app": "shop-staging-pr42", "activity_at": "2026-01-01T00:00:00Z"}.
 // Unknown keys are ignored so that newer writers do not break older readers.
-[[nodiscard]] Expected<JobArgs, std::string> parse_args(std::string_view json);
+[[nodiscard]] Expected<JobArgs, std::string> parse_args(std::string_view text);
 // The JSON object parse_args reads back (unset fields left out).
 [[nodiscard]] std::string serialize_args(const JobArgs& args);
 

@@ -237,11 +237,11 @@ awaitable<void> Sweeper::sweep_app(const config::Prune& cfg, const std::string& 
 }
 
 SweepLoop::SweepLoop(Sweeper& sweeper, ConfigSource config, std::function<void()> after_enqueue,
-                     net::any_io_executor io)
+                     const net::any_io_executor& io)
     : sweeper_(sweeper),
       config_(std::move(config)),
       after_enqueue_(std::move(after_enqueue)),
-      timer_(std::move(io)) {}
+      timer_(io) {}
 
 awaitable<void> SweepLoop::run() {
     while (!stopping_) {

@@ -96,7 +96,7 @@ class SweepLoop {
     using ConfigSource = std::function<std::shared_ptr<const config::Config>()>;
 
     SweepLoop(Sweeper& sweeper, ConfigSource config, std::function<void()> after_enqueue,
-              boost::asio::any_io_executor io);
+              const boost::asio::any_io_executor& io);
 
     boost::asio::awaitable<void> run();
     // Ends run() at its next wait (a sweep in progress finishes first).

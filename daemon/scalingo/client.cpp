@@ -388,6 +388,7 @@ Expected<std::unique_ptr<Client>, std::string> make_client(const config::Scaling
     options.timeouts = Timeouts{config.timeout.connect, config.timeout.read, config.timeout.total};
     options.rate_limit = config.rate_limit;
     options.dry_run = config.dry_run;
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in the daemon calls setenv
     auto proxy = proxy_from_environment([](const char* name) { return std::getenv(name); });
     if (!proxy) {
         return Unexpected{proxy.error()};

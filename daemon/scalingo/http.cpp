@@ -108,7 +108,7 @@ struct HttpTransport::Connection {
         return b;
     }();
 
-    TcpStream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+    TcpStream& lowest() const { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
 
 namespace {

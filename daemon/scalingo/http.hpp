@@ -37,7 +37,7 @@ struct Origin {
 };
 
 // Parses "https://api.example.com[:port][/prefix]"; only http and https.
-[[nodiscard]] Expected<Origin, std::string> parse_origin(std::string_view url);
+[[nodiscard]] Expected<Origin, std::string> parse_origin(std::string_view text);
 
 struct ProxySettings {
     std::optional<Origin> https_proxy;               // from HTTPS_PROXY / https_proxy

@@ -45,7 +45,7 @@ std::string base64_encode(std::string_view in) {
     std::vector<unsigned char> out((in.size() + 2) / 3 * 4 + 1);
     const int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()),
                                   static_cast<int>(in.size()));
-    return std::string(reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(n));
+    return {reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(n)};
 }
 
 std::optional<std::chrono::system_clock::time_point> jwt_expiry(std::string_view token) {

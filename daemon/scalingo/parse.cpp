@@ -47,7 +47,7 @@ std::optional<std::uint64_t> number(const json::value* v) {
     }
     if (v->is_string()) {
         // Some Scalingo ids travel as strings ("pull_request_id": "42").
-        const auto s = v->get_string();
+        const auto& s = v->get_string();
         std::uint64_t n = 0;
         std::istringstream in{std::string(s)};
         if (in >> n && in.eof()) {

@@ -3,10 +3,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <string_view>
 
 #include "daemon/simulator/pagination.hpp"
 
@@ -27,12 +29,13 @@ std::uint64_t CallLog::start(std::string method, std::string path, std::string a
 }
 
 void CallLog::finish(std::uint64_t seq, unsigned status, std::int64_t now_ms) {
-    for (auto it = calls_.rbegin(); it != calls_.rend(); ++it) {
-        if (it->seq == seq) {
-            it->status = status;
-            it->finished_at_ms = now_ms;
-            return;
-        }
+    // The newest first: a call finishes soon after it starts. (Not std::views::reverse: clang 14
+    // cannot compile libstdc++ 12's views, and the fuzz preset builds this with clang.)
+    const auto it = std::find_if(calls_.rbegin(), calls_.rend(),
+                                 [seq](const CallRecord& c) { return c.seq == seq; });
+    if (it != calls_.rend()) {
+        it->status = status;
+        it->finished_at_ms = now_ms;
     }
 }
 
@@ -94,7 +97,7 @@ std::string sha256_hex(std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int len = 0;
     EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr std::string_view kHex = "0123456789abcdef";
     std::string out;
     for (unsigned i = 0; i < len; ++i) {
         out.push_back(kHex[md[i] >> 4]);
@@ -194,12 +197,8 @@ bool valid_app_name(std::string_view name) {
     if (name.empty() || name.size() > 48 || name.front() == '-' || name.back() == '-') {
         return false;
     }
-    for (char c : name) {
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::all_of(
+        name, [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 Response exchange(const Request& req, Deps& d) {
@@ -512,7 +511,7 @@ Response handle(const Request& req, Deps& d) {
     if (!seg.empty() && seg.back().empty()) {
         seg.pop_back();  // tolerate a trailing slash
     }
-    if (seg.size() >= 1 && seg[0] == "_sim") {
+    if (!seg.empty() && seg[0] == "_sim") {
         return control(req, seg, d);
     }
     if (seg.size() < 2 || seg[0] != "v1") {

@@ -83,7 +83,7 @@ Expected<std::string, JwtError> base64_decode(std::string_view text) {
         return Unexpected{JwtError::kMalformed};
     }
     // EVP_DecodeBlock counts the padding as zero bytes; drop them.
-    std::size_t len = static_cast<std::size_t>(n);
+    auto len = static_cast<std::size_t>(n);
     for (std::size_t i = text.size(); i > 0 && text[i - 1] == '=' && len > 0; --i) {
         --len;
     }

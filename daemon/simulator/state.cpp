@@ -1,11 +1,11 @@
 #include "daemon/simulator/state.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -69,21 +69,15 @@ std::string get_string(const json::object& o, const char* key, const std::string
 
 std::string format_time(std::chrono::system_clock::time_point t) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-    const std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
+    const auto secs = static_cast<std::time_t>(ms.count() / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char buf[80];  // room for any int the compiler cannot rule out (-Wformat-truncation)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms.count() % 1000));
-    return buf;
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                       ms.count() % 1000);
 }
 
-std::string new_id(State& s) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "5e1d0000%016llx", static_cast<unsigned long long>(s.next_id++));
-    return buf;
-}
+std::string new_id(State& s) { return fmt::format("5e1d0000{:016x}", s.next_id++); }
 
 json::object make_app(State& s, const std::string& name, const std::string& now,
                       const std::string& parent) {

@@ -15,7 +15,8 @@ GroupCommitter::GroupCommitter(std::unique_ptr<Store> store, const Clock& clock,
     thread_ = std::thread([this] { writer_ioc_.run(); });
 }
 
-GroupCommitter::~GroupCommitter() { stop(); }
+// stop() throws only when the writer thread cannot be joined: a bug, so terminating is right.
+GroupCommitter::~GroupCommitter() { stop(); }  // NOLINT(bugprone-exception-escape)
 
 StoreError GroupCommitter::closed_error() {
     // Unavailable (503 at the ingress): the forge redelivers to the next process.

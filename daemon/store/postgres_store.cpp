@@ -436,7 +436,10 @@ class Rows {
     // Rows an INSERT/UPDATE/DELETE changed.
     [[nodiscard]] std::int64_t affected() const {
         const char* n = PQcmdTuples(r_.get());
-        return n == nullptr || *n == '\0' ? 0 : std::atoll(n);
+        const std::string_view text = n == nullptr ? "" : n;
+        std::int64_t count = 0;
+        std::from_chars(text.data(), text.data() + text.size(), count);  // "" stays 0
+        return count;
     }
 
   private:
@@ -526,8 +529,8 @@ std::optional<SweepHolder> parse_sweep_holder_name(std::string_view name) {
 
 class PostgresStore final : public Store {
   public:
-    PostgresStore(ConnPtr conn, const PostgresOptions& options)
-        : conn_(std::move(conn)), options_(options), owner_(make_owner()) {}
+    PostgresStore(ConnPtr conn, PostgresOptions options)
+        : conn_(std::move(conn)), options_(std::move(options)), owner_(make_owner()) {}
 
     PostgresStore(const PostgresStore&) = delete;
     PostgresStore& operator=(const PostgresStore&) = delete;
