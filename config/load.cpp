@@ -81,11 +81,17 @@ std::string did_you_mean(std::string_view key, KeyList known) {
     return best.empty() ? std::string{} : " (did you mean \"" + std::string(best) + "\"?)";
 }
 
+std::string lower_ascii(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
 // For `on:`: the forges' own words first (`pr`, `merge_request`, `pipeline`, ...), where an
 // edit distance would pick the wrong event (`pr` is as close to `ci` as to nothing else).
 std::string suggest_event(std::string_view given) {
-    std::string s(given);
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string s = lower_ascii(given);
     struct Alias {
         std::string_view word;
         std::string_view event;
@@ -145,17 +151,12 @@ class Parser {
 
     std::vector<Error>& errors() { return errors_; }
 
-    void warning(const YAML::Mark& m, const std::string& message, Config& cfg) const {
-        cfg.warnings.push_back(Error{file_, m.line >= 0 ? m.line + 1 : 1,
-                                     m.column >= 0 ? m.column + 1 : 1, "warning: " + message}
-                                   .to_string());
+    void error(const YAML::Mark& m, std::string message) {
+        errors_.push_back(at(m, std::move(message)));
     }
 
-    void error(const YAML::Mark& m, std::string message) {
-        // yaml-cpp marks are 0-based; an invalid node's mark is -1.
-        int line = m.line >= 0 ? m.line + 1 : 1;
-        int col = m.column >= 0 ? m.column + 1 : 1;
-        errors_.push_back({file_, line, col, std::move(message)});
+    void warning(const YAML::Mark& m, const std::string& message, Config& cfg) const {
+        cfg.warnings.push_back(at(m, "warning: " + message).to_string());
     }
 
     // Reports unknown and duplicate keys; returns false when `node` is not a map.
@@ -511,6 +512,12 @@ class Parser {
     }
 
   private:
+    [[nodiscard]] Error at(const YAML::Mark& m, std::string message) const {
+        // yaml-cpp marks are 0-based; an invalid node's mark is -1.
+        return {file_, m.line >= 0 ? m.line + 1 : 1, m.column >= 0 ? m.column + 1 : 1,
+                std::move(message)};
+    }
+
     void parse_server(const YAML::Node& n, Server& out) {
         if (!check_map(n, "server", {"listen", "max_body_bytes", "request_timeout", "tls"})) {
             return;
@@ -774,7 +781,7 @@ class Parser {
             const std::string_view missing = accepts("gitlab") ? "gitlab" : "github";
             error(rule_marks_[i],
                   "rule \"" + rules[i].name +
-                      "\": no configured provider can deliver to it: " + "give providers." +
+                      "\": no configured provider can deliver to it: give providers." +
                       std::string(missing) + (missing == "github" ? ".secrets" : ".tokens"));
         }
     }
@@ -907,10 +914,7 @@ class Parser {
         }
         bool ok = true;
         for (auto& [day, mark] : *days) {
-            std::string lower = day;
-            std::transform(lower.begin(), lower.end(), lower.begin(),
-                           [](unsigned char c) { return std::tolower(c); });
-            auto it = std::find(kDays.begin(), kDays.end(), lower);
+            auto it = std::find(kDays.begin(), kDays.end(), lower_ascii(day));
             if (it == kDays.end()) {
                 error(mark,
                       where + ": unknown day \"" + day + "\" (use " + std::string(kValid) + ")");

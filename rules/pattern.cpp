@@ -141,6 +141,13 @@ Expected<std::shared_ptr<const RE2>, std::string> compile_re2(const std::string&
     return re;
 }
 
+// PatternCase::ignore: ASCII only, as GitHub's and GitLab's repository names are.
+void lower_in_place(std::string& s) {
+    for (auto& ch : s) {
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+}
+
 // Tokens that may match the empty string (the states they lead to are reachable for free).
 constexpr bool skippable(std::uint8_t op) {
     return op == kStarAny || op == kStarNoSlash || op == kDirs;
@@ -155,9 +162,7 @@ Expected<Pattern, std::string> Pattern::compile(std::string_view source, Pattern
     const auto unnegated = source.substr(source.starts_with('!') ? 1 : 0);
     if (c == PatternCase::ignore && !unnegated.starts_with("re:")) {
         // Globs and literals compare bytes: keep them lower-cased, as their values will be.
-        for (auto& ch : p.source_) {
-            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
+        lower_in_place(p.source_);
         source = p.source_;
     }
     std::string_view body = source;
@@ -335,9 +340,7 @@ bool PatternList::matches_ignoring_case(std::string_view value) const {
         return matches_as_is(value);
     }
     std::string lower(value);
-    for (auto& ch : lower) {
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
+    lower_in_place(lower);
     return matches_as_is(lower);
 }
 

@@ -7,16 +7,11 @@
 namespace linkpilot::app {
 
 int run_check(const CheckOptions& o) {
-    std::string file = o.config;
-    if (file.empty()) {
-        auto found = config::default_config_path();
-        if (!found) {
-            // It names every path it tried.
-            static_cast<void>(load_command_config(o.config, "check", config::kNeedsAll));
-            return kExitError;
-        }
-        file = found->string();
+    const auto found = config_file(o.config, "check");
+    if (!found) {
+        return kExitError;
     }
+    const std::string file = found->string();
     // Everything serve needs, secrets included: a config check passes iff serve would start.
     auto loaded = config::load_file(file, config::process_env(), config::kNeedsAll);
     if (!loaded) {

@@ -1,7 +1,6 @@
 // `linkpilot jobs` (SPEC 1): the jobs in the state store, as a table or a JSON array; and the
 // operator controls on a pending job, `jobs cancel ID` and `jobs run-now ID [--ignore-freeze]`,
 // each recorded in the job's note with who ran it and when.
-#include <date/date.h>
 #include <fmt/format.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/iso_time.hpp"
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
 #include "daemon/app/open_state.hpp"
@@ -32,10 +32,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string iso(std::chrono::system_clock::time_point t) {
-    return date::format("%FT%TZ", date::floor<std::chrono::seconds>(t));
-}
-
 json::value optional_text(const std::optional<std::string>& s) {
     return s ? json::value(*s) : json::value(nullptr);
 }
@@ -44,7 +40,7 @@ json::array to_json(const std::vector<store::Attempt>& history) {
     json::array out;
     for (const auto& a : history) {
         out.push_back(json::object{{"attempt", a.number},
-                                   {"at", iso(a.at)},
+                                   {"at", iso_time(a.at)},
                                    {"outcome", a.outcome},
                                    {"detail", optional_text(a.detail)}});
     }
@@ -63,11 +59,11 @@ json::object to_json(const store::Job& j, const std::vector<store::Attempt>& his
     o["args"] = ec ? json::value(j.args_json) : std::move(args);
     o["state"] = j.state;
     o["attempts"] = j.attempts;
-    o["next_attempt_at"] = iso(j.next_attempt_at);
+    o["next_attempt_at"] = iso_time(j.next_attempt_at);
     o["last_error"] = optional_text(j.last_error);
     o["note"] = optional_text(j.note);
-    o["created_at"] = iso(j.created_at);
-    o["updated_at"] = iso(j.updated_at);
+    o["created_at"] = iso_time(j.created_at);
+    o["updated_at"] = iso_time(j.updated_at);
     o["ignore_freeze"] = j.ignore_freeze;
     o["history"] = to_json(history);
     return o;
@@ -91,8 +87,8 @@ void print_table(const std::vector<store::Job>& jobs) {
             detail += detail.empty() ? *j.note : " / " + *j.note;
         }
         rows.push_back({std::to_string(j.id), j.state, j.action, j.app, flat(j.args_json),
-                        std::to_string(j.attempts), iso(j.next_attempt_at), iso(j.updated_at),
-                        j.delivery_id, j.rule, flat(detail)});
+                        std::to_string(j.attempts), iso_time(j.next_attempt_at),
+                        iso_time(j.updated_at), j.delivery_id, j.rule, flat(detail)});
     }
     std::array<std::size_t, 11> width{};
     for (const auto& r : rows) {
@@ -194,7 +190,7 @@ int run_jobs_cancel(const JobControlOptions& o) {
         return kExitError;
     }
     const auto now = std::chrono::system_clock::now();
-    const auto note = fmt::format("cancelled by {} at {}", operator_name(), iso(now));
+    const auto note = fmt::format("cancelled by {} at {}", operator_name(), iso_time(now));
     if (auto r = db->cancel(job->id, note, now); !r) {
         std::cerr << "linkpilot: " << kCommand << ": " << r.error().message << "\n";
         return kExitError;
@@ -215,7 +211,7 @@ int run_jobs_run_now(const JobControlOptions& o) {
         return kExitError;
     }
     const auto now = std::chrono::system_clock::now();
-    const auto note = fmt::format("run now by {} at {}{}", operator_name(), iso(now),
+    const auto note = fmt::format("run now by {} at {}{}", operator_name(), iso_time(now),
                                   o.ignore_freeze ? ", ignoring freeze windows" : "");
     if (auto r = db.run_now(job->id, o.ignore_freeze, note, now); !r) {
         std::cerr << "linkpilot: " << kCommand << ": " << r.error().message << "\n";
@@ -237,7 +233,7 @@ int run_jobs_run_now(const JobControlOptions& o) {
         out += fmt::format(
             "\nfreeze window {} holds it until {}: the daemon will defer it until then (add "
             "--ignore-freeze to run it anyway)",
-            hit->description, iso(hit->end));
+            hit->description, iso_time(hit->end));
     } else if (hit) {
         out += fmt::format(
             "\nfreeze window {} is in force: the daemon drops it with a note (add "

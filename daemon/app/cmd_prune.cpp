@@ -13,7 +13,6 @@
 //
 // Another process sweeping the same state (`serve`, or a second `prune`) holds the sweep
 // lock: this one does not sweep, prints who holds it and exits 0.
-#include <date/date.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,6 +34,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/iso_time.hpp"
 #include "config/load.hpp"
 #include "daemon/app/commands.hpp"
 #include "daemon/app/logging.hpp"
@@ -57,10 +57,6 @@ using pruner::SweepReport;
 // queued for the daemon.
 constexpr std::chrono::seconds kMaxWait{60};
 constexpr std::chrono::milliseconds kIdlePoll{200};
-
-std::string iso(std::chrono::system_clock::time_point t) {
-    return date::format("%FT%TZ", date::floor<std::chrono::seconds>(t));
-}
 
 // "3d4h", "5h12m", "7m", "0m": how long ago, for the table.
 std::string age(std::chrono::system_clock::duration d) {
@@ -144,7 +140,7 @@ void print_table(const SweepReport& r, const JobStates& jobs) {
         for (const auto& d : a.plan.decisions) {
             rows.push_back({a.app, d.app_name.empty() ? "?" : d.app_name,
                             d.pr_number ? fmt::format("#{}", *d.pr_number) : "-",
-                            d.activity_at ? iso(*d.activity_at) : "-",
+                            d.activity_at ? iso_time(*d.activity_at) : "-",
                             d.activity_at ? age(r.started_at - *d.activity_at) : "-",
                             reason_text(d), action_text(d, r.dry_run, job_of(a, d), jobs)});
         }
@@ -190,13 +186,13 @@ void print_json(const SweepReport& r, const JobStates& jobs) {
             o["name"] = d.app_name;
             o["parent"] = d.parent_app_name;
             o["pr"] = d.pr_number ? json::value(*d.pr_number) : json::value(nullptr);
-            o["last_activity_at"] = d.activity_at ? json::value(iso(*d.activity_at)) : nullptr;
+            o["last_activity_at"] = d.activity_at ? json::value(iso_time(*d.activity_at)) : nullptr;
             o["age_seconds"] = d.activity_at
                                    ? json::value(std::chrono::duration_cast<std::chrono::seconds>(
                                                      r.started_at - *d.activity_at)
                                                      .count())
                                    : nullptr;
-            o["closed_at"] = d.closed_at ? json::value(iso(*d.closed_at)) : nullptr;
+            o["closed_at"] = d.closed_at ? json::value(iso_time(*d.closed_at)) : nullptr;
             o["reason"] = pruner::to_string(d.reason);
             o["candidate_for"] =
                 d.candidate_for ? json::value(pruner::to_string(*d.candidate_for)) : nullptr;
@@ -212,7 +208,7 @@ void print_json(const SweepReport& r, const JobStates& jobs) {
     }
     const json::object out{{"dry_run", r.dry_run},
                            {"swept", true},
-                           {"started_at", iso(r.started_at)},
+                           {"started_at", iso_time(r.started_at)},
                            {"duration_seconds", std::chrono::duration<double>(r.took).count()},
                            {"deletions", r.deletions()},
                            {"apps", std::move(apps)}};

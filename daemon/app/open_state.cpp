@@ -35,31 +35,37 @@ std::string describe_state(const config::State& state) {
     return state.path.value_or(kDefaultStatePath).string();
 }
 
+std::optional<std::filesystem::path> config_file(const std::string& given, const char* command) {
+    if (!given.empty()) {
+        return given;
+    }
+    auto found = config::default_config_path();
+    if (!found) {
+        std::string tried;
+        for (const auto& p : config::default_config_paths()) {
+            tried += (tried.empty() ? "" : ", ") + p.string();
+        }
+        std::cerr << "linkpilot: " << command << ": no config file (tried " << tried
+                  << "); give one with -c FILE\n";
+    }
+    return found;
+}
+
 std::optional<CommandConfig> load_command_config(const std::string& given, const char* command,
                                                  config::Needs needs) {
-    std::filesystem::path file = given;
-    if (given.empty()) {
-        auto found = config::default_config_path();
-        if (!found) {
-            std::string tried;
-            for (const auto& p : config::default_config_paths()) {
-                tried += (tried.empty() ? "" : ", ") + p.string();
-            }
-            std::cerr << "linkpilot: " << command << ": no config file (tried " << tried
-                      << "); give one with -c FILE\n";
-            return std::nullopt;
-        }
-        file = *found;
+    const auto file = config_file(given, command);
+    if (!file) {
+        return std::nullopt;
     }
-    auto loaded = config::load_file(file, config::process_env(), needs);
+    auto loaded = config::load_file(*file, config::process_env(), needs);
     if (!loaded) {
         for (const auto& e : loaded.error()) {
             std::cerr << e.to_string() << "\n";
         }
-        std::cerr << "linkpilot: " << command << ": invalid config " << file.string() << "\n";
+        std::cerr << "linkpilot: " << command << ": invalid config " << file->string() << "\n";
         return std::nullopt;
     }
-    return CommandConfig{file.string(), std::move(*loaded)};
+    return CommandConfig{file->string(), std::move(*loaded)};
 }
 
 std::unique_ptr<store::Store> open_state(const std::string& config_path, const char* command) {

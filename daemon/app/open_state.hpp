@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,9 +26,12 @@ struct CommandConfig {
     config::Config config;
 };
 
-// The config of `command`: the file given with -c, else the first of SPEC 1's default paths
-// that exists. Reads only the secrets in `needs`. On error prints every problem, then
-// "linkpilot: COMMAND: ..." on stderr, and returns nullopt.
+// The file given with -c, else the first of SPEC 1's default paths that exists; nullopt, with
+// a line on stderr naming every path tried, when there is none.
+std::optional<std::filesystem::path> config_file(const std::string& given, const char* command);
+
+// The config of `command`, from config_file(). Reads only the secrets in `needs`. On error
+// prints every problem, then "linkpilot: COMMAND: ..." on stderr, and returns nullopt.
 std::optional<CommandConfig> load_command_config(const std::string& given, const char* command,
                                                  config::Needs needs);
 

@@ -1,6 +1,5 @@
 #include "daemon/jobs/executor.hpp"
 
-#include <date/date.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +14,7 @@
 #include <iterator>
 #include <utility>
 
+#include "common/iso_time.hpp"
 #include "daemon/jobs/freeze.hpp"
 #include "daemon/jobs/job_args.hpp"
 
@@ -27,10 +27,6 @@ using net::use_awaitable;
 namespace {
 
 constexpr auto kAwaitTuple = net::as_tuple(use_awaitable);
-
-std::string iso(std::chrono::system_clock::time_point t) {
-    return date::format("%FT%TZ", date::floor<std::chrono::seconds>(t));
-}
 
 // How every log line names a job: its id, what it does, and the delivery it came from.
 std::string job_label(const store::Job& job) {
@@ -78,12 +74,12 @@ store::Result<DeferralCheck> recheck_in_store(store::Store& s,
             note = deferral_note(*hit);
         } else if (hit) {
             // A `skip` window holds it now: the executor drops it with its note when it runs.
-            note = fmt::format("released at {}: freeze window {} now skips it", iso(now),
+            note = fmt::format("released at {}: freeze window {} now skips it", iso_time(now),
                                hit->description);
         } else if (j.next_attempt_at <= now) {
             continue;  // its window has ended: due already
         } else {
-            note = fmt::format("released at {}: no freeze window holds it any more", iso(now));
+            note = fmt::format("released at {}: no freeze window holds it any more", iso_time(now));
         }
         auto r = s.redefer(j.id, until, note, now);
         if (!r) {
@@ -637,7 +633,7 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
                 }
                 if (args->activity_at && active && *active > *args->activity_at) {
                     co_return fmt::format("kept review app {}: active again since the sweep ({})",
-                                          it->app_name, iso(*active));
+                                          it->app_name, iso_time(*active));
                 }
             }
             const std::string name = it->app_name;
@@ -680,7 +676,7 @@ void Executor::finish(const store::Job& job, rules::ActionKind action, const Cal
         const auto at = now + decision.delay;
         auto label = job_label(job);
         log_->warn("{}: attempt {}/{} failed: {}; next attempt at {}", label, attempt,
-                   options_.retry.max_attempts, text, iso(at));
+                   options_.retry.max_attempts, text, iso_time(at));
         metrics_.count(action, Outcome::rescheduled);
         queue_write(std::move(label), {job.id, job.app, Kind::reschedule, std::move(text), at},
                     "rescheduling");

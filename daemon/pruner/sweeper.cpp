@@ -1,6 +1,5 @@
 #include "daemon/pruner/sweeper.hpp"
 
-#include <date/date.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +10,7 @@
 #include <boost/json/value.hpp>
 #include <utility>
 
+#include "common/iso_time.hpp"
 #include "daemon/jobs/job_args.hpp"
 
 namespace linkpilot::pruner {
@@ -21,9 +21,7 @@ using net::awaitable;
 
 namespace {
 
-std::string iso(std::optional<TimePoint> t) {
-    return t ? date::format("%FT%TZ", date::floor<std::chrono::seconds>(*t)) : "-";
-}
+std::string iso(std::optional<TimePoint> t) { return t ? iso_time(*t) : "-"; }
 
 std::string describe(const Decision& d) {
     std::string why(to_string(d.reason));

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 
+#include "common/iso_time.hpp"
 #include "daemon/store/detail.hpp"
 
 namespace linkpilot::store {
@@ -48,16 +48,8 @@ SweepHolder this_process(std::string command, TimePoint since) {
 }
 
 std::string to_string(const SweepHolder& h) {
-    // UTC by hand: fmt's chrono formatting of a system time is local time in some versions.
-    const std::time_t s = std::chrono::system_clock::to_time_t(h.since);
-    std::tm tm{};
-    std::array<char, 32> since{};
-    if (::gmtime_r(&s, &tm) == nullptr ||
-        std::strftime(since.data(), since.size(), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-        since[0] = '\0';
-    }
     return "linkpilot " + h.command + " (pid " + std::to_string(h.pid) + " on " + h.host +
-           ", since " + since.data() + ")";
+           ", since " + iso_time(h.since) + ")";
 }
 
 }  // namespace linkpilot::store
