@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 #include "rules/engine.hpp"
 #include "rules/rule.hpp"
 

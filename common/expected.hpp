@@ -3,6 +3,7 @@
 // A small Expected<T, E> (GCC 12 has std::expected only in C++23 mode). Errors at the edges
 // are values; exceptions are for bugs.
 
+#include <optional>
 #include <utility>
 #include <variant>
 
@@ -39,6 +40,24 @@ class [[nodiscard]] Expected {
 
   private:
     std::variant<T, E> v_;
+};
+
+// Success carries no value: `return {};` succeeds, `return Unexpected{e};` fails.
+template <class E>
+class [[nodiscard]] Expected<void, E> {
+  public:
+    Expected() = default;
+    Expected(Unexpected<E> u)
+        : error_(std::move(u.error)) {}  // NOLINT(google-explicit-constructor)
+
+    [[nodiscard]] bool has_value() const { return !error_.has_value(); }
+    explicit operator bool() const { return has_value(); }
+
+    E& error() & { return *error_; }
+    const E& error() const& { return *error_; }
+
+  private:
+    std::optional<E> error_;
 };
 
 }  // namespace linkpilot

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <variant>
 
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 
 namespace linkpilot::fuzz {
 

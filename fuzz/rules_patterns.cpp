@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 #include "rules/pattern.hpp"
 #include "rules/template.hpp"
 #include "tests/support/glob_reference.hpp"

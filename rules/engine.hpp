@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 #include "rules/rule.hpp"
 
 namespace linkpilot::rules {

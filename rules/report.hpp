@@ -8,7 +8,7 @@
 #include <chrono>
 #include <string>
 
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 #include "rules/engine.hpp"
 
 namespace linkpilot::rules {

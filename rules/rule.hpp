@@ -9,7 +9,7 @@
 #include <variant>
 #include <vector>
 
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 #include "rules/pattern.hpp"
 #include "rules/template.hpp"
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/expected.hpp"
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 
 namespace linkpilot::rules {
 

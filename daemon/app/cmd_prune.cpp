@@ -2,7 +2,7 @@
 //
 // Dry run (`--dry-run` or `scalingo.dry_run`): lists the review apps and prints what a real
 // sweep would delete and why; it opens no state store and makes no mutating call (the client
-// itself is put in dry-run mode as a second guard).
+// calls also go through the dry-run wrapper, as a second guard).
 //
 // Real run: the sweep stores its deletions as delete_review_app jobs in the state store (the
 // same queue `serve` runs), then runs the queue in-process until those jobs have finished, so
@@ -277,7 +277,7 @@ int run_prune(const PruneOptions& o) {
 
     auto scalingo_cfg = cfg.scalingo;
     scalingo_cfg.dry_run = scalingo_cfg.dry_run || dry_run;  // a second guard for --dry-run
-    auto client = scalingo::make_client(scalingo_cfg, clock, ioc.get_executor(), log);
+    auto client = scalingo::make_api(scalingo_cfg, clock, ioc.get_executor(), log);
     if (!client) {
         std::cerr << "linkpilot: prune: scalingo: " << client.error() << "\n";
         return kExitError;
@@ -295,12 +295,12 @@ int run_prune(const PruneOptions& o) {
     }
 
     pruner::Metrics metrics;
-    pruner::Sweeper sweeper(**client, committer.get(), clock, metrics, log);
+    pruner::Sweeper sweeper(client->api(), committer.get(), clock, metrics, log);
     std::unique_ptr<jobs::Executor> executor;
     if (committer) {
         executor = std::make_unique<jobs::Executor>(
-            *committer, **client, clock, jobs::executor_options_from(cfg, std::random_device{}()),
-            log, ioc.get_executor());
+            *committer, client->api(), clock,
+            jobs::executor_options_from(cfg, std::random_device{}()), log, ioc.get_executor());
     }
 
     SweepReport report;

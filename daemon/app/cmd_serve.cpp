@@ -98,20 +98,20 @@ int run_serve(const ServeOptions& o) {
     // Caught from here on and queued until the handler below waits: a SIGTERM that arrives
     // once "listening on" is logged, before that handler exists, must drain, not kill.
     net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
-    auto client = scalingo::make_client(cfg->scalingo, clock, ioc.get_executor(), log,
-                                        cfg->jobs.max_concurrency);
+    auto client = scalingo::make_api(cfg->scalingo, clock, ioc.get_executor(), log,
+                                     cfg->jobs.max_concurrency);
     if (!client) {
         std::cerr << "linkpilot: serve: scalingo: " << client.error() << "\n";
         committer.stop();
         return kExitError;
     }
-    jobs::Executor executor(committer, **client, clock,
+    jobs::Executor executor(committer, client->api(), clock,
                             jobs::executor_options_from(*cfg, std::random_device{}()), log,
                             ioc.get_executor());
 
     // SPEC 6: a pruning sweep at start and every prune.every; its deletions are jobs.
     pruner::Metrics prune_metrics;
-    pruner::Sweeper sweeper(**client, &committer, clock, prune_metrics, log);
+    pruner::Sweeper sweeper(client->api(), &committer, clock, prune_metrics, log);
     pruner::SweepLoop prune_loop(
         sweeper, [&cfg] { return cfg; }, [&executor] { executor.notify(); }, ioc.get_executor());
 
@@ -124,7 +124,7 @@ int run_serve(const ServeOptions& o) {
     // Runs on the I/O thread, like the executor's strand, so its counters are read in place.
     server.on_metrics([&](std::string& out) -> net::awaitable<void> {
         executor.metrics().render_prometheus(out);
-        (*client)->metrics().render_prometheus(out);
+        client->client->metrics().render_prometheus(out);
         prune_metrics.render_prometheus(out);
         store::render_prometheus(committer.stats(), out);
         auto stats_op = committer.run([](store::Store& s) { return s.stats(); });

@@ -1,8 +1,8 @@
 #include <iostream>
 
 #include "daemon/app/commands.hpp"
-#include "daemon/simulator/rate_limiter.hpp"
-#include "daemon/simulator/server.hpp"
+#include "simulators/scalingo/rate_limiter.hpp"
+#include "simulators/scalingo/server.hpp"
 
 namespace linkpilot::app {
 

@@ -35,17 +35,13 @@ class SystemdNotifier {
     // Ends the keep-alive loop (before the io_context stops).
     void stop();
 
-    // Half of $WATCHDOG_USEC when systemd asked for keep-alives.
-    [[nodiscard]] std::optional<std::chrono::microseconds> keepalive_every() const {
-        return keepalive_every_;
-    }
-
   private:
     boost::asio::awaitable<void> loop(std::chrono::microseconds every);
     [[nodiscard]] std::string status() const;
 
     boost::asio::steady_timer timer_;
     std::function<std::string()> detail_;
+    // Half of $WATCHDOG_USEC when systemd asked for keep-alives.
     std::optional<std::chrono::microseconds> keepalive_every_;
     bool enabled_ = false;  // $NOTIFY_SOCKET is set
     bool stopping_ = false;

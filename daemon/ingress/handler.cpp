@@ -10,6 +10,7 @@
 #include "daemon/ingress/github/verify.hpp"
 #include "daemon/ingress/gitlab/parse.hpp"
 #include "daemon/ingress/gitlab/verify.hpp"
+#include "daemon/jobs/job_args.hpp"
 #include "rules/engine.hpp"
 #include "rules/report.hpp"
 
@@ -78,23 +79,6 @@ std::optional<std::string> form_payload(std::string_view body) {
         }
     }
     return std::nullopt;
-}
-
-std::string job_args(const rules::Action& a) {
-    boost::json::object o;
-    if (a.kind == rules::ActionKind::deploy) {
-        o["branch"] = a.branch;
-    } else {
-        o["pr_number"] = a.pr_number;
-    }
-    return boost::json::serialize(o);
-}
-
-// SPEC 2.4's debounce key: action, app, and branch or PR.
-std::string debounce_key(const rules::Action& a) {
-    std::string key = std::string(rules::to_string(a.kind)) + "|" + a.app + "|";
-    key += a.kind == rules::ActionKind::deploy ? a.branch : "pr" + std::to_string(a.pr_number);
-    return key;
 }
 
 }  // namespace
@@ -267,16 +251,7 @@ Decision decide_webhook(Route which, const Request& req, const config::Config& c
     d.verdicts_json = boost::json::serialize(rules::render_json(event, evaluation));
     d.config_fingerprint = std::string(config_fingerprint);
     for (const auto& a : evaluation.actions) {
-        store::NewJob job;
-        job.rule = a.rule;
-        job.action = std::string(rules::to_string(a.kind));
-        job.app = a.app;
-        job.args_json = job_args(a);
-        if (a.debounce) {
-            job.debounce_key = debounce_key(a);
-            job.debounce = a.debounce;
-        }
-        out.jobs.push_back(std::move(job));
+        out.jobs.push_back(jobs::job_for(a));
     }
     d.status = out.jobs.empty() ? "ignored" : "queued";
     return out;

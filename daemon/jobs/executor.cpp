@@ -485,8 +485,9 @@ awaitable<void> Executor::drain() {
     }
     log_->info("jobs: waiting up to {} ms for {} job(s) in flight", options_.drain_timeout.count(),
                in_flight_);
-    const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
-    while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    // On the injected clock, so tests move through the drain without waiting it out.
+    const auto deadline = clock_.steady_now() + options_.drain_timeout;
+    while (in_flight_ > 0 && clock_.steady_now() < deadline) {
         if (store_failed_ && in_flight_ == slots_freed(writes_) && !flushing_) {
             // Every job has returned and the store refused to record their outcomes (disk
             // full, read-only). One more try; if it fails too, waiting out the drain would
@@ -503,8 +504,8 @@ awaitable<void> Executor::drain() {
         }
         // settle() cancels it when the last job is written, or when the store refuses a write;
         // the second is only a backstop for a refusal met while another flush was running.
-        idle_.expires_at(
-            std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
+        idle_.expires_after(std::min<std::chrono::steady_clock::duration>(
+            deadline - clock_.steady_now(), std::chrono::seconds(1)));
         co_await idle_.async_wait(kAwaitTuple);
     }
     if (in_flight_ > 0) {
@@ -588,7 +589,7 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
                 co_return Unexpected{std::move(r.error())};
             }
             const std::string name = r->app_name.empty()
-                                         ? fmt::format("{}-pr{}", job.app, *args->pr_number)
+                                         ? scalingo::review_app_name(job.app, *args->pr_number)
                                          : r->app_name;
             co_return fmt::format("review app {} requested for PR #{}", name, *args->pr_number);
         }
@@ -603,7 +604,7 @@ awaitable<Executor::CallOutcome> Executor::perform(const store::Job& job,
                 co_return Unexpected{std::move(list.error())};
             }
             // SPEC 2.3: the parent's review app for this PR, named {parent}-pr{N} on Scalingo.
-            const auto conventional = fmt::format("{}-pr{}", job.app, n);
+            const auto conventional = scalingo::review_app_name(job.app, n);
             const auto it = std::find_if(list->begin(), list->end(), [&](const auto& ra) {
                 if (args->review_app) {
                     // Named by the pruner: that app and no other, even for the same PR.

@@ -88,6 +88,27 @@ std::string serialize_args(const JobArgs& args) {
     return json::serialize(o);
 }
 
+store::NewJob job_for(const rules::Action& action) {
+    const bool deploy = action.kind == rules::ActionKind::deploy;
+    JobArgs args;
+    if (deploy) {
+        args.branch = action.branch;
+    } else {
+        args.pr_number = static_cast<std::uint64_t>(action.pr_number);
+    }
+    store::NewJob job;
+    job.rule = action.rule;
+    job.action = std::string(rules::to_string(action.kind));
+    job.app = action.app;
+    job.args_json = serialize_args(args);
+    if (action.debounce) {
+        job.debounce_key = job.action + "|" + action.app + "|" +
+                           (deploy ? action.branch : "pr" + std::to_string(action.pr_number));
+        job.debounce = action.debounce;
+    }
+    return job;
+}
+
 std::optional<rules::ActionKind> action_from_string(std::string_view action) {
     if (action == "deploy") {
         return rules::ActionKind::deploy;

@@ -1,6 +1,8 @@
 #pragma once
 
-// A stored job's action and arguments, read back from the store's strings.
+// A job's action and arguments: the job an action of the rules becomes, and its arguments
+// written to and read back from the store's strings. A library of its own (linkpilot_job_args),
+// so the ingress and the pruner, which write jobs, need not link the executor that runs them.
 
 #include <chrono>
 #include <cstdint>
@@ -9,6 +11,8 @@
 #include <string_view>
 
 #include "common/expected.hpp"
+#include "daemon/store/store.hpp"
+#include "rules/engine.hpp"
 #include "rules/rule.hpp"
 
 namespace linkpilot::jobs {
@@ -29,6 +33,10 @@ struct JobArgs {
 [[nodiscard]] Expected<JobArgs, std::string> parse_args(std::string_view text);
 // The JSON object parse_args reads back (unset fields left out).
 [[nodiscard]] std::string serialize_args(const JobArgs& args);
+
+// The job an action of the rules becomes (SPEC 2.3, 2.4): its arguments, and when the rule
+// debounces, the debounce key (action, app, and branch or PR).
+[[nodiscard]] store::NewJob job_for(const rules::Action& action);
 
 // "deploy" | "review_app" | "delete_review_app".
 [[nodiscard]] std::optional<rules::ActionKind> action_from_string(std::string_view action);

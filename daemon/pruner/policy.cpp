@@ -1,7 +1,6 @@
 #include "daemon/pruner/policy.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 #include <tuple>
 
@@ -14,18 +13,7 @@ std::optional<std::uint64_t> pr_number_of(const scalingo::ReviewApp& ra, std::st
     if (ra.pull_request && ra.pull_request->number > 0) {
         return ra.pull_request->number;
     }
-    const std::string prefix = std::string(parent) + "-pr";
-    std::string_view name = ra.app_name;
-    if (!name.starts_with(prefix)) {
-        return std::nullopt;
-    }
-    name.remove_prefix(prefix.size());
-    std::uint64_t n = 0;
-    const auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
-    if (ec != std::errc{} || ptr != name.data() + name.size() || n == 0) {
-        return std::nullopt;
-    }
-    return n;
+    return scalingo::review_app_number(parent, ra.app_name);
 }
 
 bool older_than(const std::optional<TimePoint>& t, TimePoint now, config::Duration limit) {

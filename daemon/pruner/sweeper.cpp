@@ -152,7 +152,7 @@ awaitable<std::vector<std::string>> Sweeper::queued_deletions(const std::string&
         if (args->review_app) {
             names.push_back(*args->review_app);
         } else if (args->pr_number) {
-            names.push_back(fmt::format("{}-pr{}", app, *args->pr_number));
+            names.push_back(scalingo::review_app_name(app, *args->pr_number));
         }
     }
     co_return names;

@@ -16,7 +16,9 @@
 namespace linkpilot::scalingo {
 
 template <class T>
-using Call = boost::asio::awaitable<Expected<T, CallError>>;
+using Result = Expected<T, CallError>;
+template <class T>
+using Call = boost::asio::awaitable<Result<T>>;
 
 class Api {
   public:
@@ -29,7 +31,7 @@ class Api {
     // GET /v1/apps/{app}/scm_repo_link/review_apps, every page
     virtual Call<std::vector<ReviewApp>> review_apps(std::string app) = 0;
     // DELETE /v1/apps/{name}?current_name={name}
-    virtual Call<Nothing> delete_app(std::string name) = 0;
+    virtual Call<void> delete_app(std::string name) = 0;
     // GET /v1/apps/{app}/scm_repo_link
     virtual Call<ScmRepoLink> link(std::string app) = 0;
     // GET /v1/scm_repo_links?page=N (1-based)

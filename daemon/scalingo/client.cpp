@@ -6,12 +6,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 #include <cstdlib>
 
 #include "daemon/scalingo/jwt.hpp"
 #include "daemon/scalingo/parse.hpp"
+#include "daemon/scalingo/requests.hpp"
 #include "daemon/scalingo/retry.hpp"
 #include "linkpilot_version.hpp"
 
@@ -24,12 +23,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kUse = net::as_tuple(net::use_awaitable);
 constexpr std::uint32_t kMaxPages = 1000;  // a runaway next_page must not loop forever
-
-std::string segment(const std::string& name) {
-    return boost::urls::encode(name, boost::urls::unreserved_chars);
-}
-
-std::string app_path(const std::string& app) { return "/v1/apps/" + segment(app); }
 
 CallError bad_answer(const std::string& what, const std::string& why) {
     // A 2xx we cannot read: retrying the same call would not read it better.
@@ -85,16 +78,6 @@ Client::Client(ClientOptions options, Origin api, Origin auth, std::unique_ptr<H
       limiter_(options_.rate_limit.requests, options_.rate_limit.per, options_.burst),
       exchange_done_(executor_) {}
 
-bool Client::skipped_by_dry_run(http::verb method, const std::string& target,
-                                const std::string& body) const {
-    if (!options_.dry_run || (method == http::verb::get && options_.dry_run_reads)) {
-        return false;
-    }
-    logger_->info("dry run: would call {} {}{}{}{}{}", std::string(http::to_string(method)),
-                  api_.key(), api_.base_path, target, body.empty() ? "" : " ", body);
-    return true;
-}
-
 bool Client::bearer_fresh() const {
     if (!bearer_) {
         return false;
@@ -103,7 +86,7 @@ bool Client::bearer_fresh() const {
     return !bearer_expiry_ || *bearer_expiry_ - clock_.now() > options_.refresh_before_expiry;
 }
 
-Call<Nothing> Client::exchange(SteadyClock::time_point deadline) {
+Call<void> Client::exchange(SteadyClock::time_point deadline) {
     ++exchanges_;
     HttpRequest req;
     req.method = http::verb::post;
@@ -140,7 +123,7 @@ Call<Nothing> Client::exchange(SteadyClock::time_point deadline) {
     } else {
         logger_->debug("scalingo: new bearer token without exp");
     }
-    co_return Nothing{};
+    co_return Result<void>{};
 }
 
 Call<std::string> Client::bearer(SteadyClock::time_point deadline) {
@@ -253,17 +236,9 @@ Call<HttpResponse> Client::api_call(ApiCall call, http::verb method, std::string
 }
 
 Call<Deployment> Client::manual_deploy(std::string app, std::string branch) {
-    const auto target = app_path(app) + "/scm_repo_link/manual_deploy";
-    const auto body = boost::json::serialize(boost::json::object{{"branch", branch}});
-    if (skipped_by_dry_run(http::verb::post, target, body)) {
-        Deployment d;
-        d.id = "dry-run";
-        d.status = "queued";
-        d.git_ref = branch;
-        d.created_at = clock_.now();
-        co_return d;
-    }
-    auto res = co_await api_call(ApiCall::manual_deploy, http::verb::post, target, body);
+    auto req = manual_deploy_request(app, branch);
+    auto res = co_await api_call(ApiCall::manual_deploy, req.method, std::move(req.target),
+                                 std::move(req.body));
     if (!res) {
         co_return Unexpected{res.error()};
     }
@@ -275,24 +250,20 @@ Call<Deployment> Client::manual_deploy(std::string app, std::string branch) {
 }
 
 Call<ReviewApp> Client::manual_review_app(std::string app, std::uint64_t pull_request) {
-    const auto target = app_path(app) + "/scm_repo_link/manual_review_app";
-    const auto body =
-        boost::json::serialize(boost::json::object{{"pull_request_id", pull_request}});
-    ReviewApp expected;
-    expected.app_name = app + "-pr" + std::to_string(pull_request);
-    expected.parent_app_name = app;
-    expected.pull_request = PullRequest{};
-    expected.pull_request->number = pull_request;
-    if (skipped_by_dry_run(http::verb::post, target, body)) {
-        expected.created_at = clock_.now();
-        co_return expected;
-    }
-    auto res = co_await api_call(ApiCall::manual_review_app, http::verb::post, target, body);
+    auto req = manual_review_app_request(app, pull_request);
+    auto res = co_await api_call(ApiCall::manual_review_app, req.method, std::move(req.target),
+                                 std::move(req.body));
     if (!res) {
         co_return Unexpected{res.error()};
     }
     if (res->body.empty()) {
-        co_return expected;  // 200 without a body: the review app is on its way
+        // 200 without a body: the review app is on its way, under the name Scalingo gives it.
+        ReviewApp expected;
+        expected.app_name = review_app_name(app, pull_request);
+        expected.parent_app_name = std::move(app);
+        expected.pull_request = PullRequest{};
+        expected.pull_request->number = pull_request;
+        co_return expected;
     }
     auto ra = parse_review_app_answer(res->body);
     if (!ra) {
@@ -302,14 +273,11 @@ Call<ReviewApp> Client::manual_review_app(std::string app, std::uint64_t pull_re
 }
 
 Call<std::vector<ReviewApp>> Client::review_apps(std::string app) {
-    const auto base = app_path(app) + "/scm_repo_link/review_apps";
-    if (skipped_by_dry_run(http::verb::get, base, "")) {
-        co_return std::vector<ReviewApp>{};
-    }
+    const auto first = review_apps_request(app);
     std::vector<ReviewApp> all;
-    std::string target = base;
+    std::string target = first.target;
     for (std::uint32_t pages = 0; pages < kMaxPages; ++pages) {
-        auto res = co_await api_call(ApiCall::review_apps, http::verb::get, target, "");
+        auto res = co_await api_call(ApiCall::review_apps, first.method, target, "");
         if (!res) {
             co_return Unexpected{res.error()};
         }
@@ -323,31 +291,23 @@ Call<std::vector<ReviewApp>> Client::review_apps(std::string app) {
         if (!page->pagination.next_page) {
             break;
         }
-        target = base + "?page=" + std::to_string(*page->pagination.next_page);
+        target = first.target + "?page=" + std::to_string(*page->pagination.next_page);
     }
     co_return all;
 }
 
-Call<Nothing> Client::delete_app(std::string name) {
-    const auto target = app_path(name) + "?current_name=" + segment(name);
-    if (skipped_by_dry_run(http::verb::delete_, target, "")) {
-        co_return Nothing{};
-    }
-    auto res = co_await api_call(ApiCall::delete_app, http::verb::delete_, target, "");
+Call<void> Client::delete_app(std::string name) {
+    auto req = delete_app_request(name);
+    auto res = co_await api_call(ApiCall::delete_app, req.method, std::move(req.target), "");
     if (!res) {
         co_return Unexpected{res.error()};
     }
-    co_return Nothing{};
+    co_return Result<void>{};
 }
 
 Call<ScmRepoLink> Client::link(std::string app) {
-    const auto target = app_path(app) + "/scm_repo_link";
-    if (skipped_by_dry_run(http::verb::get, target, "")) {
-        ScmRepoLink l;
-        l.id = "dry-run";
-        co_return l;
-    }
-    auto res = co_await api_call(ApiCall::link, http::verb::get, target, "");
+    auto req = link_request(app);
+    auto res = co_await api_call(ApiCall::link, req.method, std::move(req.target), "");
     if (!res) {
         co_return Unexpected{res.error()};
     }
@@ -359,12 +319,8 @@ Call<ScmRepoLink> Client::link(std::string app) {
 }
 
 Call<Page<ScmRepoLink>> Client::links(std::uint32_t page) {
-    const auto target =
-        "/v1/scm_repo_links?page=" + std::to_string(std::max<std::uint32_t>(page, 1));
-    if (skipped_by_dry_run(http::verb::get, target, "")) {
-        co_return Page<ScmRepoLink>{};
-    }
-    auto res = co_await api_call(ApiCall::links, http::verb::get, target, "");
+    auto req = links_request(page);
+    auto res = co_await api_call(ApiCall::links, req.method, std::move(req.target), "");
     if (!res) {
         co_return Unexpected{res.error()};
     }
@@ -375,11 +331,17 @@ Call<Page<ScmRepoLink>> Client::links(std::uint32_t page) {
     co_return std::move(*p);
 }
 
-Expected<std::unique_ptr<Client>, std::string> make_client(const config::Scalingo& config,
-                                                           const Clock& clock,
-                                                           net::any_io_executor executor,
-                                                           std::shared_ptr<spdlog::logger> logger,
-                                                           std::size_t parallel_calls) {
+Api& ConfiguredApi::api() {
+    if (dry_run) {
+        return *dry_run;
+    }
+    return *client;
+}
+
+Expected<ConfiguredApi, std::string> make_api(const config::Scalingo& config, const Clock& clock,
+                                              net::any_io_executor executor,
+                                              std::shared_ptr<spdlog::logger> logger,
+                                              std::size_t parallel_calls) {
     ClientOptions options;
     options.idle_connections = std::max<std::size_t>(parallel_calls, 1);
     options.endpoint = Endpoint{config.api_url, config.auth_url};
@@ -387,14 +349,23 @@ Expected<std::unique_ptr<Client>, std::string> make_client(const config::Scaling
     options.ca_file = config.ca_file;
     options.timeouts = Timeouts{config.timeout.connect, config.timeout.read, config.timeout.total};
     options.rate_limit = config.rate_limit;
-    options.dry_run = config.dry_run;
     // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in the daemon calls setenv
     auto proxy = proxy_from_environment([](const char* name) { return std::getenv(name); });
     if (!proxy) {
         return Unexpected{proxy.error()};
     }
     options.proxy = std::move(*proxy);
-    return Client::create(std::move(options), clock, std::move(executor), std::move(logger));
+    auto client = Client::create(std::move(options), clock, std::move(executor), logger);
+    if (!client) {
+        return Unexpected{client.error()};
+    }
+    ConfiguredApi out;
+    out.client = std::move(*client);
+    if (config.dry_run) {
+        out.dry_run = std::make_unique<DryRunApi>(*out.client, out.client->api_base_url(), clock,
+                                                  std::move(logger));
+    }
+    return out;
 }
 
 }  // namespace linkpilot::scalingo

@@ -3,7 +3,7 @@
 // The real Scalingo API client over Boost.Beast (SPEC 4): exchanges the API token for a cached
 // bearer, refreshes it before expiry and once on a 401, paces every API call through a token
 // bucket, and maps answers to plain structs and CallErrors. It never loops over retries (the
-// job executor does, with retry.hpp); dry_run logs the writes it would make instead.
+// job executor does, with retry.hpp). Dry run is a DryRunApi in front of it (dry_run.hpp).
 //
 // Not thread-safe: run every call on the executor given to `create` (one thread or strand).
 // The Client must outlive the calls it has started.
@@ -22,6 +22,7 @@
 #include "config/config.hpp"
 #include "config/secret.hpp"
 #include "daemon/scalingo/api.hpp"
+#include "daemon/scalingo/dry_run.hpp"
 #include "daemon/scalingo/http.hpp"
 #include "daemon/scalingo/metrics.hpp"
 #include "daemon/scalingo/rate_limiter.hpp"
@@ -50,10 +51,6 @@ struct ClientOptions {
     Timeouts timeouts;
     config::RateLimit rate_limit;  // 60/min: Scalingo's own limit per token
     std::uint32_t burst = 1;       // calls allowed back to back before pacing starts
-    bool dry_run = false;
-    // In dry-run, GETs still go out (they change nothing) so that pruning can report what it
-    // would delete; set false to make no request at all.
-    bool dry_run_reads = true;
     std::string user_agent = default_user_agent();
     ProxySettings proxy;
     std::chrono::minutes refresh_before_expiry{5};
@@ -74,10 +71,12 @@ class Client final : public Api {
     Call<Deployment> manual_deploy(std::string app, std::string branch) override;
     Call<ReviewApp> manual_review_app(std::string app, std::uint64_t pull_request) override;
     Call<std::vector<ReviewApp>> review_apps(std::string app) override;
-    Call<Nothing> delete_app(std::string name) override;
+    Call<void> delete_app(std::string name) override;
     Call<ScmRepoLink> link(std::string app) override;
     Call<Page<ScmRepoLink>> links(std::uint32_t page) override;
 
+    // "https://host:port/base": what the API's targets are relative to.
+    [[nodiscard]] std::string api_base_url() const { return api_.key() + api_.base_path; }
     // Token exchanges made so far (tests, metrics).
     [[nodiscard]] std::uint64_t exchanges() const { return exchanges_; }
     // Every request sent and the pacing's waits, for /metrics (readable from any thread).
@@ -88,9 +87,6 @@ class Client final : public Api {
            const Clock& clock, boost::asio::any_io_executor executor,
            std::shared_ptr<spdlog::logger> logger);
 
-    // true (and logs the call) when dry-run says this request must not go out.
-    bool skipped_by_dry_run(boost::beast::http::verb method, const std::string& target,
-                            const std::string& body) const;
     // One API call: pacing, bearer, one refresh-and-retry on 401, non-2xx -> CallError.
     Call<HttpResponse> api_call(ApiCall call, boost::beast::http::verb method, std::string target,
                                 std::string body);
@@ -102,7 +98,7 @@ class Client final : public Api {
     Call<HttpResponse> send(ApiCall call, const Origin& origin, const HttpRequest& request,
                             std::chrono::steady_clock::time_point deadline);
     Call<std::string> bearer(std::chrono::steady_clock::time_point deadline);
-    Call<Nothing> exchange(std::chrono::steady_clock::time_point deadline);
+    Call<void> exchange(std::chrono::steady_clock::time_point deadline);
     [[nodiscard]] bool bearer_fresh() const;
 
     ClientOptions options_;
@@ -125,11 +121,21 @@ class Client final : public Api {
     Metrics metrics_;
 };
 
-// Builds the client from the config (SPEC 2 `scalingo:`), with HTTPS_PROXY/NO_PROXY from the
-// process environment.
-// `parallel_calls` sizes the keep-alive pool (jobs.max_concurrency for the daemon).
-[[nodiscard]] Expected<std::unique_ptr<Client>, std::string> make_client(
-    const config::Scalingo& config, const Clock& clock, boost::asio::any_io_executor executor,
-    std::shared_ptr<spdlog::logger> logger, std::size_t parallel_calls = 8);
+// The Api the daemon calls, as the config (SPEC 2 `scalingo:`) says: the client, behind a
+// DryRunApi when `dry_run` is set. The client stays reachable for its metrics.
+struct ConfiguredApi {
+    std::unique_ptr<Client> client;
+    std::unique_ptr<DryRunApi> dry_run;
+
+    [[nodiscard]] Api& api();
+};
+
+// Builds it with HTTPS_PROXY/NO_PROXY from the process environment. `parallel_calls` sizes the
+// keep-alive pool (jobs.max_concurrency for the daemon).
+[[nodiscard]] Expected<ConfiguredApi, std::string> make_api(const config::Scalingo& config,
+                                                            const Clock& clock,
+                                                            boost::asio::any_io_executor executor,
+                                                            std::shared_ptr<spdlog::logger> logger,
+                                                            std::size_t parallel_calls = 8);
 
 }  // namespace linkpilot::scalingo

@@ -22,8 +22,6 @@ class RateLimiter {
     // Takes one slot and returns how long to wait before using it (zero: go now).
     [[nodiscard]] Duration acquire(TimePoint now);
 
-    [[nodiscard]] Duration interval() const { return interval_; }
-
   private:
     Duration interval_{0};
     std::uint32_t burst_ = 1;

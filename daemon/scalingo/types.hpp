@@ -7,15 +7,18 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <variant>
+#include <string_view>
 #include <vector>
 
 namespace linkpilot::scalingo {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
-// Answer of calls that return nothing (DELETE -> 204).
-using Nothing = std::monostate;
+// Scalingo names a review app "{parent}-pr{N}" (SPEC 2.3).
+[[nodiscard]] std::string review_app_name(std::string_view parent, std::uint64_t pull_request);
+// N back from such a name; nullopt when `name` is not one of `parent`'s review apps.
+[[nodiscard]] std::optional<std::uint64_t> review_app_number(std::string_view parent,
+                                                             std::string_view name);
 
 struct Deployment {
     std::string id;

@@ -91,7 +91,7 @@ class FakeApi final : public scalingo::Api {
         }
         scalingo::ReviewApp ra;
         ra.id = "ra-" + std::to_string(++next_id_);
-        ra.app_name = app + "-pr" + std::to_string(pull_request);
+        ra.app_name = scalingo::review_app_name(app, pull_request);
         ra.parent_app_name = app;
         ra.pull_request = scalingo::PullRequest{};
         ra.pull_request->number = pull_request;
@@ -107,7 +107,7 @@ class FakeApi final : public scalingo::Api {
         co_return review_apps_by_parent[app];
     }
 
-    scalingo::Call<scalingo::Nothing> delete_app(std::string name) override {
+    scalingo::Call<void> delete_app(std::string name) override {
         calls.push_back({"delete_app", name, {}});
         co_await gate();
         if (auto e = scripted("delete_app")) {
@@ -116,7 +116,7 @@ class FakeApi final : public scalingo::Api {
         for (auto& [parent, apps] : review_apps_by_parent) {
             std::erase_if(apps, [&](const scalingo::ReviewApp& ra) { return ra.app_name == name; });
         }
-        co_return scalingo::Nothing{};
+        co_return scalingo::Result<void>{};
     }
 
     scalingo::Call<scalingo::ScmRepoLink> link(std::string app) override {

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "common/expected.hpp"
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 
 namespace linkpilot::ingress::gitlab {
 

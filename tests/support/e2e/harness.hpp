@@ -27,7 +27,7 @@ inline constexpr std::string_view kGitlabToken = "e2e-gitlab-token";
 
 class Simulator {
   public:
-    // `seed` is the --seed document (see daemon/simulator/README.md). `persistent`: the state
+    // `seed` is the --seed document (see simulators/scalingo/README.md). `persistent`: the state
     // is kept in dir/state.json (--state), so restart() resumes it.
     Simulator(const std::filesystem::path& dir, const boost::json::value& seed,
               bool persistent = false);

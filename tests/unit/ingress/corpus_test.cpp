@@ -13,9 +13,9 @@
 #include <set>
 #include <string>
 
-#include "daemon/events/event.hpp"
 #include "daemon/ingress/github/parse.hpp"
 #include "daemon/ingress/gitlab/parse.hpp"
+#include "events/event.hpp"
 #include "tests/support/fixtures.hpp"
 
 namespace linkpilot::ingress {

@@ -23,7 +23,7 @@
 #include "tests/support/fake_api.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/store_builders.hpp"
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 // GCC 12 warns falsely on Asio coroutine frames at -O1 (see daemon/scalingo/CMakeLists.txt).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

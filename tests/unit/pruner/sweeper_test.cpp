@@ -23,7 +23,7 @@
 #include "tests/support/fake_api.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/postgres.hpp"
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 // GCC 12 warns falsely on Asio coroutine frames at -O1 (see daemon/scalingo/CMakeLists.txt).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -100,7 +100,7 @@ class PrunerSweeper : public ::testing::Test {
     scalingo::ReviewApp review_app(const std::string& parent, std::uint64_t pr, hours created_ago,
                                    std::optional<hours> closed_ago = {}) {
         scalingo::ReviewApp ra;
-        ra.app_name = parent + "-pr" + std::to_string(pr);
+        ra.app_name = scalingo::review_app_name(parent, pr);
         ra.parent_app_name = parent;
         ra.created_at = clock_.now() - created_ago;
         ra.pull_request = scalingo::PullRequest{};

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 #include "rules/engine.hpp"
 #include "rules/rule.hpp"
 

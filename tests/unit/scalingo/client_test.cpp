@@ -11,7 +11,7 @@
 #include "linkpilot_version.hpp"
 #include "tests/support/coroutines.hpp"
 #include "tests/support/fake_clock.hpp"
-#include "tests/unit/scalingo/loopback.hpp"
+#include "tests/unit/scalingo/client_fixture.hpp"
 
 namespace linkpilot::scalingo {
 namespace {
@@ -20,48 +20,15 @@ using namespace std::chrono_literals;
 using linkpilot::testing::Attempts;
 using linkpilot::testing::run;
 using linkpilot::testing::with_retries;
-using testing::FakeScalingo;
-using testing::LoopbackServer;
+using testing::ClientFixture;
+using testing::kApiToken;
+using testing::rendered;
 namespace net = boost::asio;
 namespace http = boost::beast::http;
-
-constexpr const char* kApiToken = "tk-us-loopback-secret";
 
 constexpr const char* kDeployment =
     R"({"deployment": {"id": "dep-1", "app_id": "app-1", "status": "queued", "git_ref": "main",
                        "created_at": "2023-11-14T22:13:20Z"}})";
-
-// Everything a loopback test needs, in destruction-safe order (the io_context goes last).
-struct Fixture {
-    net::io_context ioc;
-    linkpilot::testing::FakeClock clock;
-    FakeScalingo fake{clock, kApiToken};
-    LoopbackServer server{ioc, fake};
-    std::ostringstream log;
-    std::shared_ptr<spdlog::logger> logger = [this] {
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
-        auto l = std::make_shared<spdlog::logger>("scalingo-test", sink);
-        l->set_level(spdlog::level::trace);
-        return l;
-    }();
-
-    ClientOptions options(std::string token = kApiToken) const {
-        ClientOptions o;
-        o.endpoint = Endpoint{server.url(), server.url()};
-        o.token = config::Secret(std::move(token));
-        o.rate_limit.requests = 0;  // pacing has its own tests; keep these instant
-        o.timeouts.read = 2s;
-        o.timeouts.connect = 2s;
-        o.timeouts.total = 5s;
-        return o;
-    }
-
-    std::unique_ptr<Client> client(ClientOptions o) {
-        auto c = Client::create(std::move(o), clock, ioc.get_executor(), logger);
-        EXPECT_TRUE(c) << c.error();
-        return std::move(*c);
-    }
-};
 
 // What the job executor does with a failed attempt, minus the durable store: ask the policy,
 // let the injected clock jump over the delay, attempt again.
@@ -76,14 +43,8 @@ std::function<net::awaitable<void>(std::chrono::milliseconds)> advance(
 
 const RetryPolicy kPolicy{5, 1s, 10s};
 
-std::string rendered(const Client& client) {
-    std::string out;
-    client.metrics().render_prometheus(out);
-    return out;
-}
-
 TEST(Scalingo_Client, OneExchangeServesManyCalls) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy", http::status::ok,
               kDeployment);
     auto client = f.client(f.options());
@@ -102,7 +63,7 @@ TEST(Scalingo_Client, OneExchangeServesManyCalls) {
 }
 
 TEST(Scalingo_Client, SendsScalingoShapedRequests) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy", http::status::ok,
               kDeployment);
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_review_app", http::status::ok,
@@ -136,7 +97,7 @@ TEST(Scalingo_Client, SendsScalingoShapedRequests) {
 }
 
 TEST(Scalingo_Client, RefreshesOnceOn401ThenSucceeds) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link", http::status::ok,
               R"({"scm_repo_link": {"id": "l1", "branch": "main"}})");
     auto client = f.client(f.options());
@@ -153,7 +114,7 @@ TEST(Scalingo_Client, RefreshesOnceOn401ThenSucceeds) {
 }
 
 TEST(Scalingo_Client, RefreshesOnlyOnceWhenEveryBearerIsRefused) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link", http::status::ok,
               R"({"scm_repo_link": {"id": "l1"}})");
     f.fake.refuse_all_bearers();
@@ -169,7 +130,7 @@ TEST(Scalingo_Client, RefreshesOnlyOnceWhenEveryBearerIsRefused) {
 }
 
 TEST(Scalingo_Client, WrongApiTokenIsFatalAfterExactlyOneExchange) {
-    Fixture f;
+    ClientFixture f;
     auto client = f.client(f.options("tk-us-wrong"));
     run<bool>(f.ioc, [&]() -> net::awaitable<bool> {
         auto d = co_await client->manual_deploy("shop", "main");
@@ -189,7 +150,7 @@ TEST(Scalingo_Client, WrongApiTokenIsFatalAfterExactlyOneExchange) {
 }
 
 TEST(Scalingo_Client, ConcurrentCallsShareOneExchange) {
-    Fixture f;
+    ClientFixture f;
     auto client = f.client(f.options("tk-us-wrong"));
     int failed = 0;
     int done = 0;
@@ -213,7 +174,7 @@ TEST(Scalingo_Client, ConcurrentCallsShareOneExchange) {
 // The daemon runs up to jobs.max_concurrency calls at once: the keep-alive pool must hold that
 // many connections, or every round re-opens the ones it could not keep (TCP and TLS handshakes).
 TEST(Scalingo_Client, KeepsAsManyIdleConnectionsAsCallsInFlight) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy", http::status::ok,
               kDeployment);
     auto o = f.options();
@@ -247,7 +208,7 @@ TEST(Scalingo_Client, KeepsAsManyIdleConnectionsAsCallsInFlight) {
 }
 
 TEST(Scalingo_Client, RefreshesBearerWhenUnderFiveMinutesRemain) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link", http::status::ok,
               R"({"scm_repo_link": {"id": "l1"}})");
     auto client = f.client(f.options());
@@ -264,7 +225,7 @@ TEST(Scalingo_Client, RefreshesBearerWhenUnderFiveMinutesRemain) {
 }
 
 TEST(Scalingo_Client, ServerErrorTwiceThenOkSucceedsOnTheThirdAttempt) {
-    Fixture f;
+    ClientFixture f;
     int answered = 0;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy",
               [&](const testing::Request&) -> net::awaitable<testing::Response> {
@@ -291,7 +252,7 @@ TEST(Scalingo_Client, ServerErrorTwiceThenOkSucceedsOnTheThirdAttempt) {
 }
 
 TEST(Scalingo_Client, ServerErrorMessageIsScalingos) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy",
               http::status::service_unavailable, R"({"error": "maintenance"})");
     auto client = f.client(f.options());
@@ -319,7 +280,7 @@ testing::FakeScalingo::Route too_many_then_ok(int& answered, std::string retry_a
 }
 
 TEST(Scalingo_Client, TooManyRequestsWaitsRetryAfterOnTheInjectedClock) {
-    Fixture f;
+    ClientFixture f;
     int answered = 0;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy",
               too_many_then_ok(answered, "2"));
@@ -341,7 +302,7 @@ TEST(Scalingo_Client, TooManyRequestsWaitsRetryAfterOnTheInjectedClock) {
 }
 
 TEST(Scalingo_Client, TooManyRequestsCarriesRetryAfterAsHttpDate) {
-    Fixture f;
+    ClientFixture f;
     int answered = 0;
     // FakeClock starts at 1700000000 = Tue, 14 Nov 2023 22:13:20 GMT.
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy",
@@ -358,7 +319,7 @@ TEST(Scalingo_Client, TooManyRequestsCarriesRetryAfterAsHttpDate) {
 }
 
 TEST(Scalingo_Client, UnprocessableEntityFailsAtOnceWithScalingosMessage) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy",
               http::status::unprocessable_entity, R"({"errors": {"branch": ["can't be blank"]}})");
     auto client = f.client(f.options());
@@ -376,7 +337,7 @@ TEST(Scalingo_Client, UnprocessableEntityFailsAtOnceWithScalingosMessage) {
 }
 
 TEST(Scalingo_Client, NotFoundFailsAtOnceWithScalingosMessage) {
-    Fixture f;
+    ClientFixture f;
     auto client = f.client(f.options());
     auto out = run<Attempts<ScmRepoLink>>(f.ioc, [&]() -> net::awaitable<Attempts<ScmRepoLink>> {
         co_return co_await with_retries<ScmRepoLink>(
@@ -391,7 +352,7 @@ TEST(Scalingo_Client, NotFoundFailsAtOnceWithScalingosMessage) {
 }
 
 TEST(Scalingo_Client, ReviewAppsFollowsPagination) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link/review_apps", http::status::ok,
               R"({"review_apps": [{"app_name": "shop-pr1"}, {"app_name": "shop-pr2"}],
                   "meta": {"pagination": {"current_page": 1, "next_page": 2, "prev_page": null,
@@ -421,7 +382,7 @@ TEST(Scalingo_Client, ReviewAppsFollowsPagination) {
 // every 100 ms, so the second deploy waits 83 ms and still takes 17 ms. Both histograms are
 // read off the injected clock: exact sums.
 TEST(Scalingo_Client, PacingWaitIsMeasuredApartFromTheCall) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy",
               [&](const testing::Request&) -> net::awaitable<testing::Response> {
                   f.clock.advance(17ms);
@@ -460,7 +421,7 @@ TEST(Scalingo_Client, PacingWaitIsMeasuredApartFromTheCall) {
 // Issue 22: every request is counted by call and status: the token exchange, each page of the
 // listing the pruner sweeps with, and both requests of a refresh on 401.
 TEST(Scalingo_Client, CountsEveryRequestTheTokenExchangeAndEachListingPageIncluded) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link/review_apps", http::status::ok,
               R"({"review_apps": [{"app_name": "shop-pr1"}],
                   "meta": {"pagination": {"current_page": 1, "next_page": 2}}})");
@@ -499,7 +460,7 @@ TEST(Scalingo_Client, CountsEveryRequestTheTokenExchangeAndEachListingPageInclud
 }
 
 TEST(Scalingo_Client, SlowAnswerPastReadTimeoutIsRetryable) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link",
               [&](const testing::Request&) -> net::awaitable<testing::Response> {
                   net::steady_timer t(f.ioc);
@@ -525,7 +486,7 @@ TEST(Scalingo_Client, SlowAnswerPastReadTimeoutIsRetryable) {
 }
 
 TEST(Scalingo_Client, RefusedConnectionIsRetryable) {
-    Fixture f;
+    ClientFixture f;
     std::uint16_t closed_port = 0;
     {
         net::ip::tcp::acceptor a(f.ioc, {net::ip::make_address("127.0.0.1"), 0});
@@ -551,60 +512,8 @@ TEST(Scalingo_Client, RefusedConnectionIsRetryable) {
     EXPECT_EQ(client->metrics().calls(ApiCall::token_exchange, 0), 1U);  // 0: no answer
 }
 
-TEST(Scalingo_Client, DryRunLogsWritesAndSendsNothing) {
-    Fixture f;
-    auto options = f.options();
-    options.dry_run = true;
-    auto client = f.client(options);
-    run<bool>(f.ioc, [&]() -> net::awaitable<bool> {
-        auto d = co_await client->manual_deploy("shop", "main");
-        EXPECT_TRUE(d);
-        auto ra = co_await client->manual_review_app("shop", 4);
-        EXPECT_TRUE(ra);
-        if (ra) {
-            EXPECT_EQ(ra->app_name, "shop-pr4");
-        }
-        auto del = co_await client->delete_app("shop-pr4");
-        EXPECT_TRUE(del);
-        co_return true;
-    });
-    EXPECT_TRUE(f.fake.seen().empty());
-    // A call logged instead of made is not a call.
-    EXPECT_NE(rendered(*client).find("linkpilot_scalingo_call_seconds_count 0\n"),
-              std::string::npos);
-    const auto log = f.log.str();
-    EXPECT_NE(log.find("POST " + f.server.url() +
-                       "/v1/apps/shop/scm_repo_link/manual_deploy "
-                       R"({"branch":"main"})"),
-              std::string::npos)
-        << log;
-    EXPECT_NE(log.find(R"({"pull_request_id":4})"), std::string::npos) << log;
-    EXPECT_NE(log.find("DELETE " + f.server.url() + "/v1/apps/shop-pr4?current_name=shop-pr4"),
-              std::string::npos)
-        << log;
-}
-
-TEST(Scalingo_Client, DryRunStillReadsUnlessToldNot) {
-    Fixture f;
-    f.fake.on(http::verb::get, "/v1/apps/shop/scm_repo_link/review_apps", http::status::ok,
-              R"({"review_apps": [{"app_name": "shop-pr1"}]})");
-    auto options = f.options();
-    options.dry_run = true;
-    auto reading = f.client(options);
-    options.dry_run_reads = false;
-    auto silent = f.client(options);
-    run<bool>(f.ioc, [&]() -> net::awaitable<bool> {
-        auto r = co_await reading->review_apps("shop");
-        EXPECT_TRUE(r && r->size() == 1);
-        auto s = co_await silent->review_apps("shop");
-        EXPECT_TRUE(s && s->empty());
-        co_return true;
-    });
-    EXPECT_EQ(f.fake.api_calls().size(), 1u);
-}
-
 TEST(Scalingo_Client, NeverLogsTokens) {
-    Fixture f;
+    ClientFixture f;
     f.fake.on(http::verb::post, "/v1/apps/shop/scm_repo_link/manual_deploy", http::status::ok,
               kDeployment);
     auto client = f.client(f.options());
@@ -632,27 +541,5 @@ TEST(Scalingo_Client, RejectsBadConfiguration) {
     EXPECT_NE(c.error().find("ca_file"), std::string::npos);
 }
 
-TEST(Scalingo_Client, MakeClientReadsTheConfig) {
-    Fixture f;
-    config::Scalingo cfg;
-    cfg.api_url = f.server.url() + "/base";
-    cfg.auth_url = f.server.url();
-    cfg.token = config::Secret(kApiToken);
-    cfg.dry_run = true;
-    auto client = make_client(cfg, f.clock, f.ioc.get_executor(), f.logger);
-    ASSERT_TRUE(client) << client.error();
-    auto d = run<Expected<Deployment, CallError>>(f.ioc, [&]() -> Call<Deployment> {
-        co_return co_await (*client)->manual_deploy("shop", "main");
-    });
-    EXPECT_TRUE(d);
-    EXPECT_TRUE(f.fake.seen().empty());  // dry_run came from the config
-    EXPECT_NE(f.log.str().find("POST " + f.server.url() + "/base/v1/apps/shop"), std::string::npos)
-        << f.log.str();
-    cfg.ca_file = "/nonexistent/ca.pem";
-    const auto bad = make_client(cfg, f.clock, f.ioc.get_executor(), f.logger);
-    ASSERT_FALSE(bad);
-    EXPECT_NE(bad.error().find("/nonexistent/ca.pem"), std::string::npos) << bad.error();
-}
-
-}  // namespace
+// namespace
 }  // namespace linkpilot::scalingo

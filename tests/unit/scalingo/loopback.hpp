@@ -2,7 +2,7 @@
 
 // A tiny in-test HTTP(S) server on 127.0.0.1:0 playing Scalingo's auth and API hosts for the
 // client's loopback tests: token exchange with a real-shaped JWT, bearer checks, and canned
-// answers per route. Not the bundled simulator (daemon/simulator): just enough to observe the
+// answers per route. Not the bundled simulator (simulators/scalingo): just enough to observe the
 // client's requests.
 
 #include <boost/asio/as_tuple.hpp>

@@ -20,7 +20,7 @@
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/store_builders.hpp"
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace linkpilot::store {
 namespace {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "tests/support/fake_clock.hpp"
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace linkpilot::store {
 namespace {

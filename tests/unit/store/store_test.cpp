@@ -15,7 +15,7 @@
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/postgres.hpp"
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace linkpilot::store {
 namespace {

@@ -1,4 +1,4 @@
-#include "daemon/simulator/api.hpp"
+#include "simulators/scalingo/api.hpp"
 
 #include <gtest/gtest.h>
 

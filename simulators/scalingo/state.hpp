@@ -3,7 +3,7 @@
 // The simulator's world: apps, integration links, review apps, pull requests and
 // deployments, kept as objects in Scalingo's own JSON shapes so that what is stored is what
 // is served. Persisted to --state FILE (atomic temp + rename) and seeded from --seed FILE
-// (format in daemon/simulator/README.md).
+// (format in simulators/scalingo/README.md).
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -46,7 +46,7 @@ struct FieldError {
 Expected<boost::json::object, FieldError> make_link(State& s, const boost::json::object& app,
                                                     const boost::json::object& params,
                                                     const std::string& now);
-Expected<bool, FieldError> update_link(boost::json::object& link, const boost::json::object& params,
+Expected<void, FieldError> update_link(boost::json::object& link, const boost::json::object& params,
                                        const std::string& now);
 
 boost::json::object make_deployment(State& s, const boost::json::object& app,
@@ -70,10 +70,10 @@ Expected<State, std::string> state_from_json(const boost::json::value& v);
 
 Expected<State, std::string> load_state_file(const std::filesystem::path& path);
 // Writes `path.tmp`, fsyncs it and renames it over `path`.
-Expected<bool, std::string> save_state_file(const State& s, const std::filesystem::path& path);
+Expected<void, std::string> save_state_file(const State& s, const std::filesystem::path& path);
 
 // Applies a seed document; the error names the entry at fault.
-Expected<bool, std::string> apply_seed(State& s, const boost::json::value& seed,
+Expected<void, std::string> apply_seed(State& s, const boost::json::value& seed,
                                        const std::string& now);
 
 }  // namespace linkpilot::simulator

@@ -19,7 +19,6 @@ enum class Kind { push, tag, pull_request, ci, ping, ignored };
 
 std::string_view to_string(Provider p);
 std::string_view to_string(Kind k);
-std::optional<Provider> provider_from_string(std::string_view s);
 // Only the four matchable kinds: push, tag, pull_request, ci.
 std::optional<Kind> rule_kind_from_string(std::string_view s);
 

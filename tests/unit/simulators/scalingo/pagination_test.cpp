@@ -1,4 +1,4 @@
-#include "daemon/simulator/pagination.hpp"
+#include "simulators/scalingo/pagination.hpp"
 
 #include <gtest/gtest.h>
 

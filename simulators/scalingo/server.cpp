@@ -1,4 +1,4 @@
-#include "daemon/simulator/server.hpp"
+#include "simulators/scalingo/server.hpp"
 
 #include <fmt/core.h>
 
@@ -14,8 +14,8 @@
 #include <sstream>
 
 #include "common/clock.hpp"
-#include "daemon/simulator/api.hpp"
-#include "daemon/simulator/rate_limiter.hpp"
+#include "simulators/scalingo/api.hpp"
+#include "simulators/scalingo/rate_limiter.hpp"
 
 namespace linkpilot::simulator {
 

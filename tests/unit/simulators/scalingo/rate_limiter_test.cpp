@@ -1,4 +1,4 @@
-#include "daemon/simulator/rate_limiter.hpp"
+#include "simulators/scalingo/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "daemon/events/event.hpp"
+#include "events/event.hpp"
 
 namespace linkpilot::events {
 
@@ -28,16 +28,6 @@ std::string_view to_string(Kind k) {
             return "ignored";
     }
     return "unknown";
-}
-
-std::optional<Provider> provider_from_string(std::string_view s) {
-    if (s == "github") {
-        return Provider::github;
-    }
-    if (s == "gitlab") {
-        return Provider::gitlab;
-    }
-    return std::nullopt;
 }
 
 std::optional<Kind> rule_kind_from_string(std::string_view s) {

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "common/clock.hpp"
-#include "daemon/simulator/faults.hpp"
-#include "daemon/simulator/jwt.hpp"
-#include "daemon/simulator/state.hpp"
+#include "simulators/scalingo/faults.hpp"
+#include "simulators/scalingo/jwt.hpp"
+#include "simulators/scalingo/state.hpp"
 
 namespace linkpilot::simulator {
 

@@ -1,4 +1,4 @@
-#include "daemon/simulator/faults.hpp"
+#include "simulators/scalingo/faults.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "daemon/simulator/jwt.hpp"
+#include "simulators/scalingo/jwt.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

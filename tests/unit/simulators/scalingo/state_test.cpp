@@ -1,4 +1,4 @@
-#include "daemon/simulator/state.hpp"
+#include "simulators/scalingo/state.hpp"
 
 #include <gtest/gtest.h>
 

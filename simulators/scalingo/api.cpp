@@ -1,4 +1,4 @@
-#include "daemon/simulator/api.hpp"
+#include "simulators/scalingo/api.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,7 +10,7 @@
 #include <charconv>
 #include <string_view>
 
-#include "daemon/simulator/pagination.hpp"
+#include "simulators/scalingo/pagination.hpp"
 
 namespace linkpilot::simulator {
 

@@ -1,4 +1,4 @@
-#include "daemon/simulator/state.hpp"
+#include "simulators/scalingo/state.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -32,7 +32,7 @@ json::array& array_at(json::object& o, const std::string& key) {
     return v.as_array();
 }
 
-Expected<bool, FieldError> apply_link_flags(json::object& link, const json::object& params) {
+Expected<void, FieldError> apply_link_flags(json::object& link, const json::object& params) {
     for (const char* key :
          {"auto_deploy_enabled", "deploy_review_apps_enabled", "delete_on_close_enabled",
           "delete_stale_enabled", "automatic_creation_from_forks_allowed"}) {
@@ -57,7 +57,7 @@ Expected<bool, FieldError> apply_link_flags(json::object& link, const json::obje
         }
         link["branch"] = v->as_string();
     }
-    return true;
+    return {};
 }
 
 std::string get_string(const json::object& o, const char* key, const std::string& fallback = {}) {
@@ -154,7 +154,7 @@ Expected<json::object, FieldError> make_link(State& s, const json::object& app,
     return link;
 }
 
-Expected<bool, FieldError> update_link(json::object& link, const json::object& params,
+Expected<void, FieldError> update_link(json::object& link, const json::object& params,
                                        const std::string& now) {
     json::object updated = link;
     if (auto r = apply_link_flags(updated, params); !r) {
@@ -162,7 +162,7 @@ Expected<bool, FieldError> update_link(json::object& link, const json::object& p
     }
     updated["updated_at"] = now;
     link = std::move(updated);
-    return true;
+    return {};
 }
 
 json::object make_deployment(State& s, const json::object& app, const std::string& git_ref,
@@ -337,7 +337,7 @@ Expected<State, std::string> load_state_file(const std::filesystem::path& path) 
     return s;
 }
 
-Expected<bool, std::string> save_state_file(const State& s, const std::filesystem::path& path) {
+Expected<void, std::string> save_state_file(const State& s, const std::filesystem::path& path) {
     const std::string text = json::serialize(to_json(s));
     const std::filesystem::path tmp = path.string() + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -362,10 +362,10 @@ Expected<bool, std::string> save_state_file(const State& s, const std::filesyste
     if (ec) {
         return Unexpected{path.string() + ": rename failed: " + ec.message()};
     }
-    return true;
+    return {};
 }
 
-Expected<bool, std::string> apply_seed(State& s, const json::value& seed, const std::string& now) {
+Expected<void, std::string> apply_seed(State& s, const json::value& seed, const std::string& now) {
     if (!seed.is_object()) {
         return Unexpected{std::string("seed: not a JSON object")};
     }
@@ -487,7 +487,7 @@ Expected<bool, std::string> apply_seed(State& s, const json::value& seed, const 
             }
         }
     }
-    return true;
+    return {};
 }
 
 }  // namespace linkpilot::simulator
