@@ -1,25 +1,40 @@
 # syntax=docker/dockerfile:1
 # linkpilot as a container (sidecar next to CI runners or a reverse proxy). See
 # docs/container.md. Build: docker build -t linkpilot .
+# Without Docker Hub, give Debian 12 images of your own (scripts/test-image makes one with
+# mmdebstrap): --build-arg BUILD_IMAGE=... --build-arg RUNTIME_IMAGE=...
+ARG BUILD_IMAGE=debian:12
+ARG RUNTIME_IMAGE=debian:12-slim
 
 # ---- build: the build-time subset of scripts/setup (no clang, fuzz, bench, tests, node) ----
-FROM debian:12 AS build
+FROM ${BUILD_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential cmake ninja-build pkg-config ca-certificates \
+      build-essential cmake ninja-build pkg-config ca-certificates ccache \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
       libssl-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
       libcli11-dev libre2-dev libhowardhinnant-date-dev libsystemd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cmake --preset release -DLINKPILOT_TESTS=OFF -DLINKPILOT_BENCH=OFF \
+# Optional compiler cache: `podman build --volume DIR:/ccache --build-arg CCACHE_DIR=/ccache`
+# (scripts/test-image). Without the build arg (a plain `docker build`), ccache is not used.
+# The build tree (~900 MB of objects with -g) is removed in the same step, so no layer keeps it.
+ARG CCACHE_DIR=
+RUN launcher="" \
+ && if [ -n "$CCACHE_DIR" ]; then \
+      export CCACHE_BASEDIR=/src CCACHE_NOHASHDIR=1; launcher=ccache; ccache --zero-stats; \
+    fi \
+ && cmake --preset release -DLINKPILOT_TESTS=OFF -DLINKPILOT_BENCH=OFF \
+      ${launcher:+-DCMAKE_CXX_COMPILER_LAUNCHER=$launcher -DCMAKE_C_COMPILER_LAUNCHER=$launcher} \
  && cmake --build build/release --target linkpilot \
+ && if [ -n "$launcher" ]; then ccache --show-stats | grep -iE 'hits|misses' || true; fi \
  && strip --strip-debug -o /linkpilot build/release/daemon/linkpilot \
- && /linkpilot version
+ && /linkpilot version \
+ && rm -rf build
 
 # ---- runtime: only the shared libraries `ldd linkpilot` names, CA certificates, tzdata ----
-FROM debian:12-slim AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libboost-json1.81.0 libboost-url1.81.0 libboost-system1.81.0 libboost-container1.81.0 \
