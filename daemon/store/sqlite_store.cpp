@@ -1,7 +1,6 @@
 #include "daemon/store/sqlite_store.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/sha256.hpp"
 #include "daemon/store/detail.hpp"
 
 namespace linkpilot::store {
@@ -338,22 +338,6 @@ Unexpected<StoreError> sqlite_error(sqlite3* db, int rc, std::string_view what) 
 
 Unexpected<StoreError> error(StoreError::Kind kind, std::string message) {
     return Unexpected{StoreError{kind, std::move(message)}};
-}
-
-std::string sha256_hex(std::string_view data) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
-        return {};
-    }
-    static constexpr std::string_view kHex = "0123456789abcdef";
-    std::string out;
-    out.reserve(static_cast<std::size_t>(len) * 2);
-    for (unsigned int i = 0; i < len; ++i) {
-        out.push_back(kHex[md[i] >> 4]);
-        out.push_back(kHex[md[i] & 0x0f]);
-    }
-    return out;
 }
 
 struct DbCloser {
@@ -1114,6 +1098,12 @@ class SqliteStore final : public Store {
         if (auto wrong = detail::check_accept(d, jobs)) {
             return Unexpected{std::move(*wrong)};
         }
+        // Never an empty hash in its place: the row would claim a payload it does not describe.
+        const auto hash = sha256_hex(d.payload);
+        if (!hash) {
+            return error(StoreError::Kind::other,
+                         "hashing the payload of delivery " + d.id + ": OpenSSL failed");
+        }
         {
             auto q = query(kInsertDelivery);
             if (!q) {
@@ -1126,7 +1116,7 @@ class SqliteStore final : public Store {
                 .bind(5, d.received_at)
                 .bind(6, d.status)
                 .bind_blob(7, d.payload)
-                .bind(8, sha256_hex(d.payload))
+                .bind(8, *hash)
                 .bind(9, d.event_json)
                 .bind(10, d.verdicts_json)
                 .bind(11, d.config_fingerprint);
