@@ -1,7 +1,7 @@
 #pragma once
 
-// Helpers shared by the Store implementations (sqlite_store.cpp, postgres_store.cpp), so both
-// check a delivery and time its jobs the same way. Not for callers of the Store interface.
+// Helpers of the store's algorithms (store_core.cpp) and its backends (backend.hpp). Not for
+// callers of the Store interface.
 
 #include <chrono>
 #include <cstdint>

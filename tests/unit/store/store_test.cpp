@@ -402,6 +402,34 @@ TEST_P(StoreTest, DeferAndSkipDoNotCountAttempts) {
     EXPECT_EQ(jb.note, std::optional<std::string>{"skipped: freeze window"});
 }
 
+// A claimed job is returned as stored: claiming clears freeze_deferred (issue 23: the SQLite
+// store returned the flag as it was before the claim, PostgreSQL as stored).
+TEST_P(StoreTest, ClaimedDeferredJobComesBackAsStored) {
+    const auto a = accept_one("d1", job("a"));
+    const auto b = accept_one("d2", job("b"));
+    ASSERT_EQ(claim(), (std::vector<std::int64_t>{a, b}));
+    ASSERT_TRUE(store_->defer(a, clock_.now() + 2h, "deferred: freeze window", clock_.now()));
+    ASSERT_TRUE(store_->defer(b, clock_.now() + 2h, "deferred: freeze window", clock_.now()));
+    ASSERT_TRUE(get(a).freeze_deferred);
+    clock_.advance(2h);
+
+    auto claimed = store_->claim_runnable(clock_.now(), 1);
+    ASSERT_TRUE(claimed.has_value()) << claimed.error().message;
+    ASSERT_EQ(claimed->size(), 1U);
+    EXPECT_EQ(claimed->front().id, a);
+    EXPECT_EQ(claimed->front().state, "running");
+    EXPECT_FALSE(claimed->front().freeze_deferred);
+    EXPECT_FALSE(get(a).freeze_deferred);
+
+    // The same through settle's claim of a named app's queue head.
+    auto settled = store_->settle({}, {"b"}, clock_.now(), 1, ClaimScope::named_apps);
+    ASSERT_TRUE(settled.has_value()) << settled.error().message;
+    ASSERT_EQ(settled->claimed.size(), 1U);
+    EXPECT_EQ(settled->claimed.front().id, b);
+    EXPECT_FALSE(settled->claimed.front().freeze_deferred);
+    EXPECT_FALSE(get(b).freeze_deferred);
+}
+
 TEST_P(StoreTest, RetryPutsFailedJobBackInQueue) {
     const auto a = accept_one("d1", job("a"));
     ASSERT_EQ(claim(), std::vector<std::int64_t>{a});
