@@ -1,6 +1,5 @@
 #include "daemon/app/logging.hpp"
 
-#include <openssl/evp.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
@@ -12,6 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include "common/sha256.hpp"
 
 namespace linkpilot::app {
 
@@ -113,17 +114,8 @@ std::string fingerprint_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();
-    const std::string bytes = ss.str();
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr);
-    static constexpr std::string_view kHex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < 6 && i < len; ++i) {
-        out += kHex[md[i] >> 4];
-        out += kHex[md[i] & 0xF];
-    }
-    return out;
+    // The first 12 hex digits: enough to tell config versions apart in a log line.
+    return sha256_hex(ss.str()).value_or(std::string()).substr(0, 12);
 }
 
 }  // namespace linkpilot::app

@@ -221,12 +221,12 @@ class Backend {
     }
 
     // SQL without parameters or rows, possibly several statements: savepoints, DDL.
-    virtual Result<Ok> exec(const char* sql) = 0;
+    virtual Result<void> exec(const char* sql) = 0;
 
     // Transactions; see Transaction, which callers use instead. begin() fails inside one.
     // commit() rolls back itself when the commit fails; rollback() does nothing outside one.
-    virtual Result<Ok> begin(Durability durability) = 0;
-    virtual Result<Ok> commit() = 0;
+    virtual Result<void> begin(Durability durability) = 0;
+    virtual Result<void> commit() = 0;
     virtual void rollback() = 0;
     [[nodiscard]] virtual bool in_transaction() const = 0;
 
@@ -243,7 +243,7 @@ class Backend {
 
     // The review app sweep lock (Store::try_lock_sweep), which is no SQL on SQLite.
     virtual Result<SweepLock> try_lock_sweep(const SweepHolder& self) = 0;
-    virtual Result<Ok> unlock_sweep() = 0;
+    virtual Result<void> unlock_sweep() = 0;
 
   private:
     virtual Result<Rows> execute(const char* sql, Params params, bool cache) = 0;
@@ -271,7 +271,7 @@ class [[nodiscard]] Transaction {
     }
 
     // Once: a failed commit has rolled back already.
-    Result<Ok> commit() { return std::exchange(backend_, nullptr)->commit(); }
+    Result<void> commit() { return std::exchange(backend_, nullptr)->commit(); }
 
   private:
     explicit Transaction(Backend& backend) : backend_(&backend) {}

@@ -493,7 +493,7 @@ class PostgresBackend final : public detail::Backend {
 
     // Per-connection settings: every statement and lock wait is bounded, and a transaction
     // left open by a hung process does not hold its locks forever.
-    Result<Ok> configure_session() {
+    Result<void> configure_session() {
         const auto ms = std::to_string(options_.statement_timeout.count());
         const std::string sql = "SET statement_timeout = " + ms + "; SET lock_timeout = " + ms +
                                 "; SET idle_in_transaction_session_timeout = " + ms +
@@ -504,15 +504,15 @@ class PostgresBackend final : public detail::Backend {
     [[nodiscard]] const char* sql(Stmt stmt) const override { return postgres_sql(stmt); }
 
     // Statements without parameters (transaction control, savepoints, session settings, DDL).
-    Result<Ok> exec(const char* sql) override {
+    Result<void> exec(const char* sql) override {
         ResultPtr r{PQexec(conn_.get(), sql)};
         if (r == nullptr || !succeeded(r.get())) {
             return failure(r.get(), "PostgreSQL");
         }
-        return Ok{};
+        return {};
     }
 
-    Result<Ok> begin(detail::Durability durability) override {
+    Result<void> begin(detail::Durability durability) override {
         if (in_transaction_) {
             return error(StoreError::Kind::other, "a transaction is open already");
         }
@@ -530,10 +530,10 @@ class PostgresBackend final : public detail::Backend {
                 return s;
             }
         }
-        return Ok{};
+        return {};
     }
 
-    Result<Ok> commit() override {
+    Result<void> commit() override {
         in_transaction_ = false;
         ResultPtr c{PQexec(conn_.get(), "COMMIT")};
         if (c == nullptr || !succeeded(c.get())) {
@@ -545,7 +545,7 @@ class PostgresBackend final : public detail::Backend {
         if (std::string_view{PQcmdStatus(c.get())} != "COMMIT") {
             return error(StoreError::Kind::other, "transaction rolled back by the server");
         }
-        return Ok{};
+        return {};
     }
 
     void rollback() override {
@@ -600,9 +600,9 @@ class PostgresBackend final : public detail::Backend {
         return SweepLock{.taken = false, .holder = "another PostgreSQL session"};
     }
 
-    Result<Ok> unlock_sweep() override {
+    Result<void> unlock_sweep() override {
         if (!sweep_locked_) {
-            return Ok{};
+            return {};
         }
         sweep_locked_ = false;
         if (auto q = execute(kUnlockSweep, {}, true); !q) {
@@ -665,9 +665,9 @@ class PostgresBackend final : public detail::Backend {
 
     // The connection breaks when the server restarts or the network drops: re-open it at the
     // next call (outside a transaction), so the store recovers without a daemon restart.
-    Result<Ok> ensure_connected() {
+    Result<void> ensure_connected() {
         if (PQstatus(conn_.get()) == CONNECTION_OK) {
-            return Ok{};
+            return {};
         }
         prepared_.clear();
         sweep_locked_ = false;  // it went with the old session

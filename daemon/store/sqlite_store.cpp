@@ -318,9 +318,9 @@ class SweepLockFile {
     }
 
     // Empties the file (the holder is gone) and lets go. Closing alone would release it too.
-    Result<Ok> unlock() {
+    Result<void> unlock() {
         if (!held_) {
-            return Ok{};
+            return {};
         }
         held_ = false;
         (void)::ftruncate(fd_, 0);
@@ -331,7 +331,7 @@ class SweepLockFile {
         if (unlocked != 0) {
             return os_error(os, "unlocking the sweep lock");
         }
-        return Ok{};
+        return {};
     }
 
   private:
@@ -432,7 +432,7 @@ class SqliteBackend final : public detail::Backend {
     SqliteBackend(SqliteBackend&&) = delete;
     SqliteBackend& operator=(SqliteBackend&&) = delete;
 
-    Result<Ok> configure(std::chrono::milliseconds busy_timeout) {
+    Result<void> configure(std::chrono::milliseconds busy_timeout) {
         sqlite3_busy_timeout(db_.get(), static_cast<int>(busy_timeout.count()));
         sqlite3_extended_result_codes(db_.get(), 1);
         if (!read_only_) {
@@ -452,7 +452,7 @@ class SqliteBackend final : public detail::Backend {
 
     // One statement (a savepoint) is prepared once: the accept path runs two per item, and
     // sqlite3_exec would parse them every time. Several (DDL) go through sqlite3_exec.
-    Result<Ok> exec(const char* sql) override {
+    Result<void> exec(const char* sql) override {
         if (std::string_view{sql}.find(';') != std::string_view::npos) {
             return script(sql);
         }
@@ -461,7 +461,7 @@ class SqliteBackend final : public detail::Backend {
 
     // BEGIN IMMEDIATE takes the write lock up front: a transaction that reads and then writes
     // cannot fail half-way on another writer, and claims need no lock of their own.
-    Result<Ok> begin(detail::Durability durability) override {
+    Result<void> begin(detail::Durability durability) override {
         if (in_transaction()) {
             return error(StoreError::Kind::other, "a transaction is open already");
         }
@@ -477,16 +477,16 @@ class SqliteBackend final : public detail::Backend {
             restore_durability();
             return r;
         }
-        return Ok{};
+        return {};
     }
 
-    Result<Ok> commit() override {
+    Result<void> commit() override {
         if (auto r = command("COMMIT"); !r) {
             rollback();
             return r;
         }
         restore_durability();
-        return Ok{};
+        return {};
     }
 
     void rollback() override {
@@ -523,7 +523,7 @@ class SqliteBackend final : public detail::Backend {
         }
         return sweep_lock_.try_lock(std::string{file} + ".sweep.lock", self);
     }
-    Result<Ok> unlock_sweep() override { return sweep_lock_.unlock(); }
+    Result<void> unlock_sweep() override { return sweep_lock_.unlock(); }
 
   private:
     Result<detail::Rows> execute(const char* sql, detail::Params params, bool cache) override {
@@ -573,7 +573,7 @@ class SqliteBackend final : public detail::Backend {
     }
 
     // Statements without parameters: transaction control, pragmas, savepoints.
-    Result<Ok> command(const char* sql) {
+    Result<void> command(const char* sql) {
         auto stmt = prepared(commands_, std::string{sql}, sql);
         if (!stmt) {
             return Unexpected{stmt.error()};
@@ -583,11 +583,11 @@ class SqliteBackend final : public detail::Backend {
             const int code = sqlite3_extended_errcode(db_.get());
             return with_reason(db_.get(), code, sqlite3_errmsg(db_.get()));
         }
-        return Ok{};
+        return {};
     }
 
     // Several statements, each parsed as it runs.
-    Result<Ok> script(const char* sql) {
+    Result<void> script(const char* sql) {
         char* msg = nullptr;
         const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &msg);
         if (rc != SQLITE_OK) {
@@ -595,7 +595,7 @@ class SqliteBackend final : public detail::Backend {
             sqlite3_free(msg);
             return with_reason(db_.get(), sqlite3_extended_errcode(db_.get()), std::move(text));
         }
-        return Ok{};
+        return {};
     }
 
     // `sql`'s statement in `cache` under `key`, prepared on first use.

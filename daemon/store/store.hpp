@@ -52,9 +52,6 @@ struct StoreError {
 
 std::string_view to_string(StoreError::Kind k);
 
-// Expected<void, E> stand-in.
-struct Ok {};
-
 template <class T>
 using Result = Expected<T, StoreError>;
 
@@ -203,10 +200,10 @@ struct NextJob {
 };
 
 struct SettleResult {
-    std::vector<Result<Ok>> transitions;  // one per Transition, in order
-    // One per Transition: the claim of its `handover` (Ok when it has none), invalid_state when
-    // that job was no longer pending (it ran anyway: the executor had started it).
-    std::vector<Result<Ok>> handovers;
+    std::vector<Result<void>> transitions;  // one per Transition, in order
+    // One per Transition: the claim of its `handover` (success when it has none), invalid_state
+    // when that job was no longer pending (it ran anyway: the executor had started it).
+    std::vector<Result<void>> handovers;
     std::vector<Job> claimed;  // oldest first
     // For each job this settle claimed or took over by handover, its app's next job when the
     // executor may start that one the moment the first leaves the queue, without asking the
@@ -277,19 +274,19 @@ class Store {
     // Transitions of a running job. Each fails with not_found / invalid_state otherwise.
     // complete, fail and reschedule count an attempt and add it to the job's history.
     // running -> done (attempts + 1; last_error cleared: it belonged to an earlier attempt).
-    virtual Result<Ok> complete(std::int64_t id, std::string_view note, TimePoint now) = 0;
+    virtual Result<void> complete(std::int64_t id, std::string_view note, TimePoint now) = 0;
     // running -> failed (dead letter; attempts + 1, last_error).
-    virtual Result<Ok> fail(std::int64_t id, std::string_view error, TimePoint now) = 0;
+    virtual Result<void> fail(std::int64_t id, std::string_view error, TimePoint now) = 0;
     // running -> pending at next_attempt_at (attempts + 1, last_error): a retryable failure.
-    virtual Result<Ok> reschedule(std::int64_t id, std::string_view error,
-                                  TimePoint next_attempt_at, TimePoint now) = 0;
+    virtual Result<void> reschedule(std::int64_t id, std::string_view error,
+                                    TimePoint next_attempt_at, TimePoint now) = 0;
     // running -> pending at `until`, freeze_deferred, without counting an attempt (freeze
     // window `defer`).
-    virtual Result<Ok> defer(std::int64_t id, TimePoint until, std::string_view note,
-                             TimePoint now) = 0;
+    virtual Result<void> defer(std::int64_t id, TimePoint until, std::string_view note,
+                               TimePoint now) = 0;
     // running -> done without running it (freeze window `skip`; last_error cleared); the note
     // says why.
-    virtual Result<Ok> skip(std::int64_t id, std::string_view note, TimePoint now) = 0;
+    virtual Result<void> skip(std::int64_t id, std::string_view note, TimePoint now) = 0;
 
     // The executor's group commit: applies every transition as the matching method above
     // would, then claims up to `claim_limit` runnable jobs within `scope` (`apps` adds to the
@@ -306,24 +303,24 @@ class Store {
 
     // `linkpilot retry`: failed -> pending now, attempts back to 0 (last_error kept until the
     // job completes; the history keeps every attempt).
-    virtual Result<Ok> retry(std::int64_t id, TimePoint now) = 0;
+    virtual Result<void> retry(std::int64_t id, TimePoint now) = 0;
 
     // Operator controls on a pending job (`linkpilot jobs cancel` / `run-now`); not_found, or
     // invalid_state when the job is not pending.
     // pending -> cancelled, with the note (who and when). Also invalid_state for the job the
     // executor may start without a claim (SettleResult::next: its app's oldest pending job,
     // due, not debounced, while the app has a job running): it may be starting already.
-    virtual Result<Ok> cancel(std::int64_t id, std::string_view note, TimePoint now) = 0;
+    virtual Result<void> cancel(std::int64_t id, std::string_view note, TimePoint now) = 0;
     // A pending job due now (next_attempt_at = now, no longer freeze_deferred), with the note;
     // `ignore_freeze` sets Job::ignore_freeze (never cleared by run_now). It still waits for
     // its app's earlier jobs (SPEC 5 order).
-    virtual Result<Ok> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
-                               TimePoint now) = 0;
+    virtual Result<void> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
+                                 TimePoint now) = 0;
     // A reload re-checked a freeze_deferred pending job against its windows: pending at
     // `until` with the note; an `until` <= now releases it (due now, no longer
     // freeze_deferred). invalid_state when the job is not pending and freeze_deferred.
-    virtual Result<Ok> redefer(std::int64_t id, TimePoint until, std::string_view note,
-                               TimePoint now) = 0;
+    virtual Result<void> redefer(std::int64_t id, TimePoint until, std::string_view note,
+                                 TimePoint now) = 0;
     // The history of the jobs `filter` matches: ordered by job id, then attempt number.
     virtual Result<std::vector<Attempt>> list_attempts(const JobFilter& filter) = 0;
 
@@ -346,7 +343,7 @@ class Store {
     // otherwise another process does and `holder` names it. Held until unlock_sweep() or the
     // store is closed; a crashed holder's lock goes with its process (or its connection).
     virtual Result<SweepLock> try_lock_sweep(const SweepHolder& self) = 0;
-    virtual Result<Ok> unlock_sweep() = 0;
+    virtual Result<void> unlock_sweep() = 0;
 
     // Applies pending schema migrations (also done when opening). Idempotent.
     virtual Result<MigrateResult> migrate() = 0;

@@ -230,40 +230,40 @@ class CoreStore final : public Store {
         return out;
     }
 
-    Result<Ok> complete(std::int64_t id, std::string_view note, TimePoint now) override {
+    Result<void> complete(std::int64_t id, std::string_view note, TimePoint now) override {
         return counted(id, kStateDone, note, now, [&] {
             return transition(id, kStateRunning, Stmt::complete, {id, note, now, owner()});
         });
     }
 
-    Result<Ok> fail(std::int64_t id, std::string_view err, TimePoint now) override {
+    Result<void> fail(std::int64_t id, std::string_view err, TimePoint now) override {
         return counted(id, kStateFailed, err, now, [&] {
             return transition(id, kStateRunning, Stmt::fail, {id, err, now, owner()});
         });
     }
 
-    Result<Ok> reschedule(std::int64_t id, std::string_view err, TimePoint next_attempt_at,
-                          TimePoint now) override {
+    Result<void> reschedule(std::int64_t id, std::string_view err, TimePoint next_attempt_at,
+                            TimePoint now) override {
         return counted(id, kOutcomeRescheduled, err, now, [&] {
             return transition(id, kStateRunning, Stmt::reschedule,
                               {id, err, now, owner(), next_attempt_at});
         });
     }
 
-    Result<Ok> defer(std::int64_t id, TimePoint until, std::string_view note,
-                     TimePoint now) override {
+    Result<void> defer(std::int64_t id, TimePoint until, std::string_view note,
+                       TimePoint now) override {
         return transition(id, kStateRunning, Stmt::defer, {id, until, note, now, owner()});
     }
 
-    Result<Ok> skip(std::int64_t id, std::string_view note, TimePoint now) override {
+    Result<void> skip(std::int64_t id, std::string_view note, TimePoint now) override {
         return transition(id, kStateRunning, Stmt::skip, {id, note, now, owner()});
     }
 
-    Result<Ok> retry(std::int64_t id, TimePoint now) override {
+    Result<void> retry(std::int64_t id, TimePoint now) override {
         return transition(id, kStateFailed, Stmt::retry, {id, now});
     }
 
-    Result<Ok> cancel(std::int64_t id, std::string_view note, TimePoint now) override {
+    Result<void> cancel(std::int64_t id, std::string_view note, TimePoint now) override {
         auto r = transition(id, kStatePending, Stmt::cancel, {id, note, now});
         if (r || r.error().kind != StoreError::Kind::invalid_state) {
             return r;
@@ -283,13 +283,13 @@ class CoreStore final : public Store {
         return Unexpected{cancel_refused(**job, running->empty() ? 0 : running->int64(0, 0))};
     }
 
-    Result<Ok> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
-                       TimePoint now) override {
+    Result<void> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
+                         TimePoint now) override {
         return transition(id, kStatePending, Stmt::run_now, {id, flag(ignore_freeze), note, now});
     }
 
-    Result<Ok> redefer(std::int64_t id, TimePoint until, std::string_view note,
-                       TimePoint now) override {
+    Result<void> redefer(std::int64_t id, TimePoint until, std::string_view note,
+                         TimePoint now) override {
         return transition(id, kFreezeDeferred, Stmt::redefer, {id, until, note, now});
     }
 
@@ -380,7 +380,7 @@ class CoreStore final : public Store {
     Result<SweepLock> try_lock_sweep(const SweepHolder& self) override {
         return b_->try_lock_sweep(self);
     }
-    Result<Ok> unlock_sweep() override { return b_->unlock_sweep(); }
+    Result<void> unlock_sweep() override { return b_->unlock_sweep(); }
 
     Result<MigrateResult> migrate() override { return detail::migrate(*b_); }
     Result<int> schema_version() override { return detail::schema_version(*b_); }
@@ -388,18 +388,18 @@ class CoreStore final : public Store {
   private:
     [[nodiscard]] std::string_view owner() const { return b_->lease_owner(); }
 
-    Result<Ok> renew(TimePoint now) {
+    Result<void> renew(TimePoint now) {
         if (auto q = b_->run(Stmt::renew_leases, {owner(), now + b_->lease()}); !q) {
             return Unexpected{q.error()};
         }
-        return Ok{};
+        return {};
     }
 
     std::vector<Result<AcceptResult>> accept_all(const std::vector<AcceptItem>& items,
                                                  bool savepoints) {
         std::vector<Result<AcceptResult>> out;
         out.reserve(items.size());
-        auto r = [&]() -> Result<Ok> {
+        auto r = [&]() -> Result<void> {
             auto tx = Transaction::begin(*b_);
             if (!tx) {
                 return Unexpected{tx.error()};
@@ -448,9 +448,9 @@ class CoreStore final : public Store {
     // Two replicas accepting for one debounce key must not both keep a pending job: each
     // batch locks its keys (in sorted order: no deadlock between batches) before inserting,
     // so the later one sees, and supersedes, the earlier one's job.
-    Result<Ok> lock_debounce_keys(const std::vector<AcceptItem>& items) {
+    Result<void> lock_debounce_keys(const std::vector<AcceptItem>& items) {
         if (!b_->has(Stmt::lock_debounce_keys)) {
-            return Ok{};
+            return {};
         }
         std::vector<std::string> keys;
         for (const auto& item : items) {
@@ -461,14 +461,14 @@ class CoreStore final : public Store {
             }
         }
         if (keys.empty()) {
-            return Ok{};
+            return {};
         }
         std::sort(keys.begin(), keys.end());
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         if (auto q = b_->run(Stmt::lock_debounce_keys, {Param::text_array(keys)}); !q) {
             return Unexpected{q.error()};
         }
-        return Ok{};
+        return {};
     }
 
     // Inside an open transaction (and savepoint, if any); `d` and `jobs` passed check_accept.
@@ -557,14 +557,14 @@ class CoreStore final : public Store {
 
     // Claims `app`'s oldest pending job into `out` if it is due and the app has nothing
     // running; otherwise notes when it will be due.
-    Result<Ok> claim_app_head(std::string_view app, TimePoint now, SettleResult& out) {
+    Result<void> claim_app_head(std::string_view app, TimePoint now, SettleResult& out) {
         {
             auto busy = b_->run(Stmt::app_running, {app});
             if (!busy) {
                 return Unexpected{busy.error()};
             }
             if (!busy->empty()) {
-                return Ok{};
+                return {};
             }
         }
         auto found = one_job(Stmt::app_head, {app});
@@ -572,21 +572,21 @@ class CoreStore final : public Store {
             return Unexpected{found.error()};
         }
         if (!*found) {
-            return Ok{};
+            return {};
         }
         Job head = std::move(**found);
         if (head.next_attempt_at > now) {
             if (!out.next_wakeup || head.next_attempt_at < *out.next_wakeup) {
                 out.next_wakeup = head.next_attempt_at;
             }
-            return Ok{};
+            return {};
         }
         auto marked = mark_running(head.id, now);
         if (!marked) {
             return Unexpected{marked.error()};
         }
         if (!*marked) {
-            return Ok{};  // no longer pending: superseded by an accept that committed meanwhile
+            return {};  // no longer pending: superseded by an accept that committed meanwhile
         }
         // As stored now (Stmt::mark_running).
         head.state = kStateRunning;
@@ -598,9 +598,9 @@ class CoreStore final : public Store {
     }
 
     // Marks `t.handover`, which the executor already started, running (see Transition).
-    Result<Ok> hand_over(const Transition& t, TimePoint now, SettleResult& out) {
+    Result<void> hand_over(const Transition& t, TimePoint now, SettleResult& out) {
         if (t.handover == 0) {
-            return Ok{};
+            return {};
         }
         auto marked = mark_running(t.handover, now);
         if (!marked) {
@@ -634,8 +634,8 @@ class CoreStore final : public Store {
     }
 
     // Adds `app`'s oldest pending job to out.next when it may follow job `after` unclaimed.
-    Result<Ok> add_next(std::string_view app, std::int64_t after, TimePoint now,
-                        SettleResult& out) {
+    Result<void> add_next(std::string_view app, std::int64_t after, TimePoint now,
+                          SettleResult& out) {
         auto next = one_job(Stmt::app_head, {app});
         if (!next) {
             return Unexpected{next.error()};
@@ -643,10 +643,10 @@ class CoreStore final : public Store {
         if (*next && may_follow(**next, now)) {
             out.next.push_back(NextJob{after, std::move(**next)});
         }
-        return Ok{};
+        return {};
     }
 
-    Result<Ok> apply(const Transition& t, TimePoint now) {
+    Result<void> apply(const Transition& t, TimePoint now) {
         switch (t.kind) {
             case Transition::Kind::complete:
                 return complete(t.id, t.text, now);
@@ -667,8 +667,8 @@ class CoreStore final : public Store {
     // (settle's). Where the dialect's transition statement records the attempt itself
     // (Stmt::insert_attempt is null), that one statement is all.
     template <class Step>
-    Result<Ok> counted(std::int64_t id, std::string_view outcome, std::string_view text,
-                       TimePoint now, const Step& step) {
+    Result<void> counted(std::int64_t id, std::string_view outcome, std::string_view text,
+                         TimePoint now, const Step& step) {
         if (!b_->has(Stmt::insert_attempt)) {
             return step();
         }
@@ -689,20 +689,20 @@ class CoreStore final : public Store {
         if (own) {
             return own->commit();
         }
-        return Ok{};
+        return {};
     }
 
     // Runs the transition `stmt` (its first parameter the job id) and, when it changed
     // nothing, says why: no such job, or not `from`.
-    Result<Ok> transition(std::int64_t id, std::string_view from, Stmt stmt,
-                          std::initializer_list<Param> params) {
+    Result<void> transition(std::int64_t id, std::string_view from, Stmt stmt,
+                            std::initializer_list<Param> params) {
         {
             auto q = b_->run(stmt, params);
             if (!q) {
                 return Unexpected{q.error()};
             }
             if (q->affected() > 0) {
-                return Ok{};
+                return {};
             }
         }
         auto q = b_->run(Stmt::job_state, {id});
@@ -727,7 +727,7 @@ class CoreStore final : public Store {
 };
 
 // One step of the migration ladder: from version `v` to v + 1, in a transaction of its own.
-Result<Ok> migrate_step(Backend& b, int v) {
+Result<void> migrate_step(Backend& b, int v) {
     auto tx = Transaction::begin(b);
     if (!tx) {
         return Unexpected{tx.error()};
@@ -738,7 +738,7 @@ Result<Ok> migrate_step(Backend& b, int v) {
         return Unexpected{current.error()};
     }
     if (*current > v) {
-        return Ok{};
+        return {};
     }
     if (auto r = b.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
         !r) {

@@ -73,39 +73,39 @@ class CountingStore final : public store::Store {
                                                           std::size_t limit) override {
         return inner_->claim_runnable(now, limit);
     }
-    store::Result<store::Ok> complete(std::int64_t id, std::string_view note,
-                                      store::TimePoint now) override {
+    store::Result<void> complete(std::int64_t id, std::string_view note,
+                                 store::TimePoint now) override {
         return inner_->complete(id, note, now);
     }
-    store::Result<store::Ok> fail(std::int64_t id, std::string_view error,
-                                  store::TimePoint now) override {
+    store::Result<void> fail(std::int64_t id, std::string_view error,
+                             store::TimePoint now) override {
         return inner_->fail(id, error, now);
     }
-    store::Result<store::Ok> reschedule(std::int64_t id, std::string_view error,
-                                        store::TimePoint at, store::TimePoint now) override {
+    store::Result<void> reschedule(std::int64_t id, std::string_view error, store::TimePoint at,
+                                   store::TimePoint now) override {
         return inner_->reschedule(id, error, at, now);
     }
-    store::Result<store::Ok> defer(std::int64_t id, store::TimePoint until, std::string_view note,
-                                   store::TimePoint now) override {
+    store::Result<void> defer(std::int64_t id, store::TimePoint until, std::string_view note,
+                              store::TimePoint now) override {
         return inner_->defer(id, until, note, now);
     }
-    store::Result<store::Ok> skip(std::int64_t id, std::string_view note,
-                                  store::TimePoint now) override {
+    store::Result<void> skip(std::int64_t id, std::string_view note,
+                             store::TimePoint now) override {
         return inner_->skip(id, note, now);
     }
-    store::Result<store::Ok> retry(std::int64_t id, store::TimePoint now) override {
+    store::Result<void> retry(std::int64_t id, store::TimePoint now) override {
         return inner_->retry(id, now);
     }
-    store::Result<store::Ok> cancel(std::int64_t id, std::string_view note,
-                                    store::TimePoint now) override {
+    store::Result<void> cancel(std::int64_t id, std::string_view note,
+                               store::TimePoint now) override {
         return inner_->cancel(id, note, now);
     }
-    store::Result<store::Ok> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
-                                     store::TimePoint now) override {
+    store::Result<void> run_now(std::int64_t id, bool ignore_freeze, std::string_view note,
+                                store::TimePoint now) override {
         return inner_->run_now(id, ignore_freeze, note, now);
     }
-    store::Result<store::Ok> redefer(std::int64_t id, store::TimePoint until, std::string_view note,
-                                     store::TimePoint now) override {
+    store::Result<void> redefer(std::int64_t id, store::TimePoint until, std::string_view note,
+                                store::TimePoint now) override {
         return inner_->redefer(id, until, note, now);
     }
     store::Result<std::vector<store::Attempt>> list_attempts(const store::JobFilter& f) override {
@@ -127,7 +127,7 @@ class CountingStore final : public store::Store {
     store::Result<store::SweepLock> try_lock_sweep(const store::SweepHolder& self) override {
         return inner_->try_lock_sweep(self);
     }
-    store::Result<store::Ok> unlock_sweep() override { return inner_->unlock_sweep(); }
+    store::Result<void> unlock_sweep() override { return inner_->unlock_sweep(); }
     store::Result<store::MigrateResult> migrate() override { return inner_->migrate(); }
     store::Result<int> schema_version() override { return inner_->schema_version(); }
 

@@ -51,13 +51,13 @@ class GroupCommitTest : public ::testing::Test {
     static void hold_writer_until_submitted(GroupCommitter& gc, std::uint64_t count,
                                             std::atomic<bool>& released) {
         gc.run(
-            [&gc, count](Store&) -> Result<Ok> {
+            [&gc, count](Store&) -> Result<void> {
                 while (gc.stats().accepts_submitted < count) {
                     std::this_thread::yield();
                 }
-                return Ok{};
+                return {};
             },
-            [&released](const Result<Ok>&) { released = true; });
+            [&released](const Result<void>&) { released = true; });
     }
 
     TempDir dir_;
@@ -189,13 +189,13 @@ TEST_F(GroupCommitTest, CallerThatStopsWaitingGetsCancelledAndWriteStillLands) {
     // The writer is held until the caller has given up; no timing involved.
     std::atomic<bool> gave_up{false};
     gc.run(
-        [&gave_up](Store&) -> Result<Ok> {
+        [&gave_up](Store&) -> Result<void> {
             while (!gave_up.load()) {
                 std::this_thread::yield();
             }
-            return Ok{};
+            return {};
         },
-        [](const Result<Ok>&) {});
+        [](const Result<void>&) {});
 
     net::io_context ioc;
     std::optional<std::size_t> winner;
