@@ -1,8 +1,8 @@
 #pragma once
 
-// YAML -> config::Config in two stages (STYLE 6): stage 1 walks the YAML with marks and
-// expands ${VAR}; stage 2 converts and validates. Every problem is collected, with its
-// FILE:LINE:COL, before returning.
+// YAML -> config::Config in one pass, no raw stage: each section (config/load_*.cpp) reads its
+// keys from one table, converting and checking each value at its mark, `${VAR}` expanded as read;
+// checks across keys follow the table. Every problem is collected, with FILE:LINE:COL.
 
 #include <filesystem>
 #include <functional>
