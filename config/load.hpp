@@ -1,8 +1,8 @@
 #pragma once
 
-// YAML -> config::Config in two stages (STYLE 6): stage 1 walks the YAML with marks and
-// expands ${VAR}; stage 2 converts and validates. Every problem is collected, with its
-// FILE:LINE:COL, before returning.
+// YAML -> config::Config in one pass, no raw stage: each section (config/load_*.cpp) reads its
+// keys from one table, converting and checking each value at its mark, `${VAR}` expanded as read;
+// checks across keys follow the table. Every problem is collected, with FILE:LINE:COL.
 
 #include <filesystem>
 #include <functional>
@@ -13,6 +13,7 @@
 
 #include "common/expected.hpp"
 #include "config/config.hpp"
+#include "config/duration.hpp"  // parse_duration, for the callers of this header
 
 namespace linkpilot::config {
 
@@ -47,9 +48,6 @@ Expected<Config, std::vector<Error>> load_file(const std::filesystem::path& file
 Expected<Config, std::vector<Error>> load_string(std::string_view yaml, std::string_view file_name,
                                                  const EnvLookup& env = process_env(),
                                                  Needs needs = kNeedsAll);
-
-// Parses "30s", "15m", "1h30m", "7d", "250ms".
-std::optional<Duration> parse_duration(std::string_view text);
 
 // The default search order of SPEC 1: ./linkpilot.yaml, then /etc/linkpilot/linkpilot.yaml.
 std::vector<std::filesystem::path> default_config_paths();
