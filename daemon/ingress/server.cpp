@@ -307,13 +307,13 @@ net::awaitable<void> Server::drain(std::chrono::milliseconds timeout) {
         acceptor_->close(ec);
     }
     net::steady_timer timer(co_await net::this_coro::executor);
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = clock_.steady_now();
     const auto grace_end =
         started + std::min<std::chrono::milliseconds>(options_.drain_idle_grace, timeout);
     const auto until = started + timeout;
     bool idle_closed = false;
-    while (sessions_ > 0 && std::chrono::steady_clock::now() < until) {
-        if (!idle_closed && std::chrono::steady_clock::now() >= grace_end) {
+    while (sessions_ > 0 && clock_.steady_now() < until) {
+        if (!idle_closed && clock_.steady_now() >= grace_end) {
             // Connections that sent nothing during the grace are not about to: close them.
             idle_closed = true;
             for (auto* s : live_) {
