@@ -1,25 +1,18 @@
-// Fuzz target: the request path. Input: the raw bytes a client sends on one connection. They go
-// through the server's own session loop (Server::serve_connection, daemon/ingress/session.hpp)
-// over a beast::test::stream, with a fixed config and a store that accepts every delivery
-// (fuzz/null_store.hpp): the reader's limits and early answers, keep-alive, pipelining, 100
-// Continue, routing, decide_webhook and the store commit, as a real connection runs them.
-// What the client reads back is parsed and checked. Then, as an oracle for the handler, every
-// request the bytes hold goes through decide_webhook again, as received and re-signed with the
-// configured secret/token so the fuzzer gets past the signature check into JSON parsing,
-// normalisation and rules.
-// Aborts on a broken invariant: a status SPEC 3 does not list, an answer after one that closes
-// the connection, a session that throws or does not end, a 202 without a correct signature or
-// token, a 401 for a correctly signed request, an error body that is not {"error": "..."}, a
-// 202 body or stored delivery that is inconsistent.
+// Fuzz target: the request path. Input: the raw bytes a client sends on one connection. They are
+// read the way the session in daemon/ingress/server.cpp reads them (same Beast parser, same
+// limits and early answers through daemon/ingress/request_reader.hpp, same buffer kept across
+// pipelined requests), each request is routed, and webhooks go through decide_webhook against
+// a fixed config twice: as received, and re-signed with the configured secret/token so the
+// fuzzer gets past the signature check into JSON parsing, normalisation and rules.
+// Aborts on a broken invariant: a status SPEC 3 does not list, a 202 without a correct
+// signature or token, a 401 for a correctly signed request, an error body that is not
+// {"error": "..."}, a 202 body or stored delivery that is inconsistent.
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <spdlog/logger.h>
-#include <spdlog/sinks/null_sink.h>
 
 #include <algorithm>
 #include <array>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -31,23 +24,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
-#include "common/clock.hpp"
 #include "config/load.hpp"
-#include "daemon/ingress/connection.hpp"
 #include "daemon/ingress/handler.hpp"
 #include "daemon/ingress/request_reader.hpp"
-#include "daemon/ingress/server.hpp"
-#include "daemon/ingress/session.hpp"
-#include "daemon/store/group_commit.hpp"
-#include "fuzz/null_store.hpp"
 
 namespace linkpilot::fuzz {
 
@@ -211,20 +195,47 @@ void check_delivery(Route which, const Request& req, const ingress::ToStore& out
     }
 }
 
-// The handler's own invariants on one webhook request: a 202 only with a correct signature or
-// token; re-signed, never a 401, a legal answer, and a consistent delivery to store.
-void check_webhook(Route which, const Request& req) {
+// What Server::handle answers, without the store: a delivery to store is answered as stored.
+Response answer(Route which, const Request& req, Decision decision) {
+    if (auto* res = std::get_if<Response>(&decision)) {
+        return std::move(*res);
+    }
+    auto& out = std::get<ingress::ToStore>(decision);
+    check_delivery(which, req, out);
+    return ingress::accepted(req, out.delivery.id, out.delivery.status, out.jobs.size());
+}
+
+Response handle(const Request& req) {
+    const auto which = ingress::route(req.method(), req.target());
+    switch (which) {
+        case Route::healthz:
+            return ingress::text_response(req, http::status::ok, R"({"status":"ok"})",
+                                          "application/json");
+        case Route::readyz:
+            return ingress::text_response(req, http::status::ok, R"({"status":"ready"})",
+                                          "application/json");
+        case Route::metrics:
+            return ingress::text_response(req, http::status::ok, "", "text/plain; version=0.0.4");
+        case Route::not_found:
+            return ingress::error_response(req.version(), req.keep_alive(), http::status::not_found,
+                                           "no such endpoint");
+        case Route::method_not_allowed: {
+            auto res =
+                ingress::error_response(req.version(), req.keep_alive(),
+                                        http::status::method_not_allowed, "method not allowed");
+            res.set(http::field::allow, req.target().starts_with("/webhooks/") ? "POST" : "GET");
+            return res;
+        }
+        case Route::github:
+        case Route::gitlab:
+            break;
+    }
     const auto& cfg = fuzz_config();
     const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'780'000'000));
     const auto fuzz_id = [] { return std::string("lp-fuzz"); };
     auto received = ingress::decide_webhook(which, req, cfg, "fuzz", now, fuzz_id);
-    if (auto* out = std::get_if<ingress::ToStore>(&received)) {
-        if (!authentic(which, req)) {
-            fail("202 without a correct signature or token");
-        }
-        check_delivery(which, req, *out);
-    } else {
-        check_response(std::get<Response>(received));
+    if (std::holds_alternative<ingress::ToStore>(received) && !authentic(which, req)) {
+        fail("202 without a correct signature or token");
     }
 
     Request resigned = req;
@@ -234,150 +245,62 @@ void check_webhook(Route which, const Request& req) {
         resigned.set("X-Gitlab-Token", kGitlabToken);
     }
     auto again = ingress::decide_webhook(which, resigned, cfg, "fuzz", now, fuzz_id);
-    if (auto* out = std::get_if<ingress::ToStore>(&again)) {
-        check_delivery(which, resigned, *out);
-        return;
-    }
-    const auto& res = std::get<Response>(again);
+    auto res = answer(which, resigned, std::move(again));
     check_response(res);
     if (res.result() == http::status::unauthorized) {
         fail("401 for a correctly signed request");
     }
-}
-
-// A clock that never moves: the fuzz target's answers do not depend on time.
-class FixedClock final : public Clock {
-  public:
-    [[nodiscard]] std::chrono::system_clock::time_point now() const override {
-        return std::chrono::system_clock::time_point(std::chrono::seconds(1'780'000'000));
-    }
-    [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const override {
-        return std::chrono::steady_clock::time_point{};
-    }
-};
-
-// The server side of a beast::test::stream connection: no deadlines (the input is all there and
-// the client has closed, so no read waits), closing is closing the test stream.
-class TestStreamConnection final : public ingress::Connection {
-  public:
-    explicit TestStreamConnection(beast::test::stream& stream) : stream_(stream) {}
-    void arm(std::chrono::steady_clock::duration /*timeout*/) override {}
-    void shutdown_send() override { stream_.close(); }
-    void cut() override { stream_.close(); }
-    void close() override { stream_.close(); }
-    [[nodiscard]] std::optional<std::size_t> unread() const override {
-        return stream_.str().size();
-    }
-    [[nodiscard]] std::string peer() const override { return "192.0.2.1:4242"; }
-
-  private:
-    beast::test::stream& stream_;
-};
-
-// One server for the whole run (libFuzzer calls the target millions of times): its io_context,
-// the group committer over a store that keeps nothing, and a logger that prints nothing.
-struct Harness {
-    boost::asio::io_context ioc;
-    FixedClock clock;
-    store::GroupCommitter committer{std::make_unique<NullStore>(), clock};
-    ingress::Server server{
-        ioc, committer, clock,
-        std::make_shared<spdlog::logger>("fuzz", std::make_shared<spdlog::sinks::null_sink_st>())};
-
-    Harness() { server.set_config(std::make_shared<const config::Config>(fuzz_config()), "fuzz"); }
-};
-
-Harness& harness() {
-    static Harness h;
-    return h;
-}
-
-// Every answer on the client's side of the connection, in order (100 Continue left out).
-std::vector<http::response<http::string_body>> answers(boost::asio::io_context& ioc,
-                                                       std::string_view received) {
-    beast::test::stream in(ioc);
-    in.append(received);
-    in.close_remote();
-    beast::flat_buffer buffer;
-    std::vector<http::response<http::string_body>> out;
-    for (;;) {
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(boost::none);
-        boost::system::error_code ec;
-        http::read(in, buffer, parser, ec);
-        if (ec) {
-            break;
-        }
-        if (parser.get().result() != http::status::continue_) {
-            out.push_back(parser.release());
-        }
-    }
-    if (buffer.size() > 0) {
-        fail("the client received bytes that are not an HTTP answer");
-    }
-    return out;
+    return answer(which, req, std::move(received));
 }
 
 // The session loop of server.cpp over a connection that delivers `bytes` and then closes;
 // returns the status of each answer, in order.
 std::vector<unsigned> serve_bytes(std::string_view bytes) {
-    auto& h = harness();
-    beast::test::stream conn(h.ioc);
-    beast::test::stream client(h.ioc);  // receives the answers
-    conn.connect(client);
+    boost::asio::io_context ioc;
+    beast::test::stream conn(ioc);
+    beast::test::stream peer(ioc);  // the client: receives the answers
+    conn.connect(peer);
     conn.append(bytes);
-    client.close();
-    TestStreamConnection seam(conn);
-    bool ended = false;
-    boost::asio::co_spawn(h.ioc, h.server.serve_connection(conn, seam),
-                          [&ended](const std::exception_ptr& e) {
-                              if (e) {
-                                  fail("the session threw");
-                              }
-                              ended = true;
-                          });
-    h.ioc.restart();
-    h.ioc.run();
-    if (!ended || h.server.metrics().open_connections() != 0) {
-        fail("the session did not end");
-    }
-
+    peer.close();
+    const ingress::ReadLimits limits{64 * 1024, fuzz_config().server.max_body_bytes};
     std::vector<unsigned> statuses;
-    const auto received = answers(h.ioc, client.str());
-    for (std::size_t i = 0; i < received.size(); ++i) {
-        const auto& res = received[i];
+    auto send = [&](Response& res) {
         check_response(res);
         statuses.push_back(res.result_int());
-        if (!res.keep_alive() && i + 1 != received.size()) {
-            fail("an answer after one that closes the connection");
-        }
-        if ((res.result() == http::status::payload_too_large ||
-             res.result() == http::status::request_header_fields_too_large) &&
-            res.keep_alive()) {
-            fail("a refusal that keeps the connection");
-        }
-    }
-
-    // The oracle: the requests the bytes hold, read with the server's limits.
-    beast::test::stream in(h.ioc);
-    in.append(bytes);
-    in.close_remote();
-    const ingress::ReadLimits limits{64 * 1024, fuzz_config().server.max_body_bytes};
+        boost::system::error_code ignored;
+        http::write(conn, res, ignored);
+        peer.clear();
+    };
     beast::flat_buffer buffer;
     for (;;) {
         ingress::RequestParser parser;
         ingress::apply_limits(parser, limits);
         boost::system::error_code ec;
-        http::read(in, buffer, parser, ec);
-        if (ec) {
+        http::read_header(conn, buffer, parser, ec);
+        auto step = ingress::after_header(ec, parser, limits);
+        if (step.kind == ingress::ReadStep::Kind::proceed && !parser.is_done()) {
+            if (ingress::expects_continue(parser)) {
+                http::response<http::empty_body> cont{http::status::continue_,
+                                                      parser.get().version()};
+                http::write(conn, cont, ec);
+            }
+            http::read(conn, buffer, parser, ec);
+            step = ingress::after_body(ec, parser, limits);
+        }
+        if (step.kind == ingress::ReadStep::Kind::refuse) {
+            if (!step.refusal || step.refusal->keep_alive()) {
+                fail("a refusal without an answer, or one that keeps the connection");
+            }
+            send(*step.refusal);
             break;
         }
-        const Request req = parser.release();
-        const auto which = ingress::route(req.method(), req.target());
-        if (which == Route::github || which == Route::gitlab) {
-            check_webhook(which, req);
+        if (step.kind == ingress::ReadStep::Kind::close) {
+            break;
         }
-        if (!req.keep_alive()) {
+        Request req = parser.release();
+        Response res = handle(req);
+        send(res);
+        if (!res.keep_alive()) {
             break;
         }
     }
