@@ -17,6 +17,7 @@
 
 #include "daemon/ingress/handler.hpp"
 #include "daemon/ingress/request_reader.hpp"
+#include "daemon/ingress/session.hpp"
 
 namespace linkpilot::ingress {
 
@@ -27,14 +28,7 @@ using namespace net::experimental::awaitable_operators;
 
 namespace {
 
-// Expected outcomes (end_of_stream, timeouts, resets) come back as values, not exceptions.
-constexpr auto kNoThrow = net::as_tuple(net::use_awaitable);
-// What a lingering close reads and throws away at most after an early error answer.
-constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
-// Each connection's read buffer. Beast reads max(512, free capacity) at a time, and a buffer
-// never asked for more does not grow: an 8.8 KB push took 18 reads (each arming the timeout).
-// 16 KiB takes most deliveries, headers and body, in one; the connection cap bounds the total.
-constexpr std::size_t kReadBufferBytes = 16 * 1024;
+using session_detail::kNoThrow;
 
 // nullopt when OpenSSL's generator fails (not seeded, out of entropy): a fixed id would make
 // every later delivery without an id a "duplicate", silently dropped.
@@ -53,38 +47,6 @@ std::optional<std::string> random_delivery_id() {
 }
 
 }  // namespace
-
-struct Server::Session {
-    beast::tcp_stream* tcp = nullptr;
-    const beast::flat_buffer* buffer = nullptr;  // bytes read but not yet parsed
-    bool idle = true;                            // waiting for the first byte of a request
-    bool shed = false;                           // closed to make room (shed_idle_connection)
-
-    // Idle with nothing received: neither parsed, nor buffered, nor waiting in the kernel.
-    [[nodiscard]] bool nothing_received() const {
-        if (!idle || tcp == nullptr || (buffer != nullptr && buffer->size() > 0)) {
-            return false;
-        }
-        boost::system::error_code ec;
-        const auto pending = tcp->socket().available(ec);
-        return !ec && pending == 0;
-    }
-
-    // "address:port" of the client, for log lines ("" once the socket is gone).
-    [[nodiscard]] std::string peer() const {
-        if (tcp == nullptr) {
-            return {};
-        }
-        boost::system::error_code ec;
-        const auto ep = tcp->socket().remote_endpoint(ec);
-        if (ec) {
-            return {};
-        }
-        const auto address = ep.address().to_string();
-        return (ep.address().is_v6() ? "[" + address + "]" : address) + ":" +
-               std::to_string(ep.port());
-    }
-};
 
 Server::Server(net::io_context& ioc, store::GroupCommitter& store, const Clock& clock,
                std::shared_ptr<spdlog::logger> log, ServerOptions options)
@@ -177,9 +139,7 @@ bool Server::shed_idle_connection() {
     for (auto* s : live_) {
         if (!s->shed && s->nothing_received()) {
             s->shed = true;
-            boost::system::error_code ec;
-            s->tcp->socket().shutdown(tcp::socket::shutdown_both, ec);
-            s->tcp->cancel();
+            s->conn->cut();
             if (shed_++ % 100 == 0) {  // a flood of connections would flood the log too
                 log_->warn(
                     "{} connections open (the limit): closing the oldest idle one to make room "
@@ -206,123 +166,25 @@ void Server::spawn_session(tcp::socket socket) {
     net::co_spawn(
         ioc_,
         [this, s = std::move(socket)]() mutable -> net::awaitable<void> {
-            Session session;
-            live_.push_back(&session);
             try {
                 if (tls_) {
                     beast::ssl_stream<beast::tcp_stream> stream(std::move(s), *tls_);
-                    session.tcp = &beast::get_lowest_layer(stream);
-                    session.tcp->expires_after(config_->server.request_timeout);
-                    auto [hec] =
-                        co_await stream.async_handshake(net::ssl::stream_base::server, kNoThrow);
-                    if (!hec) {
-                        co_await serve(stream, session);
-                        session.tcp->expires_after(std::chrono::seconds(2));
-                        co_await stream.async_shutdown(kNoThrow);
-                    }
+                    TcpConnection conn(beast::get_lowest_layer(stream));
+                    co_await run_session(stream, conn);
                 } else {
                     beast::tcp_stream stream(std::move(s));
-                    session.tcp = &stream;
-                    co_await serve(stream, session);
-                    boost::system::error_code ignored;
-                    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                    TcpConnection conn(stream);
+                    co_await run_session(stream, conn);
                 }
             } catch (const std::exception& e) {
+                // Building the stream failed (run_session catches what its session throws):
+                // the connection was counted but never registered.
                 log_->error("connection failed: {}", e.what());
+                --sessions_;
+                metrics_.connection_closed();
             }
-            std::erase(live_, &session);
-            --sessions_;
-            metrics_.connection_closed();
         },
         net::detached);
-}
-
-template <class Stream>
-net::awaitable<void> Server::serve(Stream& stream, Session& session) {
-    beast::flat_buffer buffer;
-    buffer.reserve(kReadBufferBytes);
-    session.buffer = &buffer;
-    for (;;) {
-        // Read the config once per request: a reload between requests applies to the next.
-        const auto cfg = config_;
-        const auto timeout = cfg->server.request_timeout;
-        const ReadLimits limits{options_.max_header_bytes, cfg->server.max_body_bytes};
-        RequestParser parser;
-        apply_limits(parser, limits);
-        session.idle = buffer.size() == 0;
-        if (draining_ && session.idle) {
-            // Closing an idle connection at once would race a request the client is sending
-            // right now: wait the grace for its first bytes, then read that request in full.
-            session.tcp->expires_after(
-                std::min<std::chrono::steady_clock::duration>(timeout, options_.drain_idle_grace));
-            auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
-            if (fec) {
-                co_return;
-            }
-            buffer.commit(fn);
-        }
-        // One deadline covers the header and the body: a trickling client is cut.
-        session.tcp->expires_after(timeout);
-        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
-        session.idle = false;
-        auto answer = [&](Response res) -> net::awaitable<bool> {
-            metrics_.answer(res.result_int());
-            session.tcp->expires_after(timeout);
-            auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
-            co_return !wec && res.keep_alive();
-        };
-        // After answering before the request was read, a plain close with unread bytes makes
-        // the kernel send a reset that can destroy our answer before the client reads it, so
-        // stop sending and discard what is still coming, briefly and within a byte budget.
-        auto linger = [&]() -> net::awaitable<void> {
-            boost::system::error_code ignored;
-            session.tcp->socket().shutdown(tcp::socket::shutdown_send, ignored);
-            session.tcp->expires_after(std::chrono::seconds(1));
-            std::array<char, 16384> sink{};
-            for (std::size_t total = 0; total < kLingerBytes;) {
-                auto [rec, rn] = co_await session.tcp->async_read_some(net::buffer(sink), kNoThrow);
-                if (rec) {
-                    break;
-                }
-                total += rn;
-            }
-        };
-        auto step = after_header(ec, parser, limits);
-        const auto started = clock_.steady_now();
-        if (step.kind == ReadStep::Kind::proceed && !parser.is_done()) {
-            if (expects_continue(parser)) {
-                http::response<http::empty_body> cont{http::status::continue_,
-                                                      parser.get().version()};
-                session.tcp->expires_after(timeout);
-                co_await http::async_write(stream, cont, kNoThrow);
-            }
-            auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kNoThrow);
-            step = after_body(bec, parser, limits);
-        }
-        if (step.kind == ReadStep::Kind::refuse) {
-            if (step.refusal->result() == http::status::payload_too_large) {
-                // The request line is parsed by then; the body was not read (or only in part).
-                refusals_.note(Refusal::too_large, parser.get().method_string(),
-                               parser.get().target(), session.peer());
-            }
-            co_await answer(std::move(*step.refusal));
-            co_await linger();
-            co_return;
-        }
-        if (step.kind == ReadStep::Kind::close) {
-            co_return;
-        }
-        Request req = parser.release();
-        Response res = co_await handle(req, session);
-        if (draining_) {
-            res.keep_alive(false);
-        }
-        bool again = co_await answer(std::move(res));
-        metrics_.latency(std::chrono::duration<double>(clock_.steady_now() - started).count());
-        if (!again) {
-            co_return;
-        }
-    }
 }
 
 net::awaitable<Response> Server::handle(Request& req, const Session& session) {
@@ -445,19 +307,18 @@ net::awaitable<void> Server::drain(std::chrono::milliseconds timeout) {
         acceptor_->close(ec);
     }
     net::steady_timer timer(co_await net::this_coro::executor);
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = clock_.steady_now();
     const auto grace_end =
         started + std::min<std::chrono::milliseconds>(options_.drain_idle_grace, timeout);
     const auto until = started + timeout;
     bool idle_closed = false;
-    while (sessions_ > 0 && std::chrono::steady_clock::now() < until) {
-        if (!idle_closed && std::chrono::steady_clock::now() >= grace_end) {
+    while (sessions_ > 0 && clock_.steady_now() < until) {
+        if (!idle_closed && clock_.steady_now() >= grace_end) {
             // Connections that sent nothing during the grace are not about to: close them.
             idle_closed = true;
             for (auto* s : live_) {
                 if (s->nothing_received()) {
-                    s->tcp->socket().shutdown(tcp::socket::shutdown_both, ec);
-                    s->tcp->cancel();
+                    s->conn->cut();
                 }
             }
         }
@@ -468,9 +329,7 @@ net::awaitable<void> Server::drain(std::chrono::milliseconds timeout) {
         log_->warn("drain: {} connection(s) still open after {} ms; closing them", sessions_,
                    timeout.count());
         for (auto* s : live_) {
-            if (s->tcp != nullptr) {
-                s->tcp->socket().close(ec);
-            }
+            s->conn->close();
         }
     }
 }

@@ -16,10 +16,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/expected.hpp"
 #include "config/config.hpp"
+#include "daemon/ingress/connection.hpp"
 #include "daemon/ingress/handler.hpp"
 #include "daemon/ingress/metrics.hpp"
 #include "daemon/ingress/refusal_log.hpp"
@@ -67,6 +69,14 @@ class Server {
     // idle after the grace are closed. Completes when none is left or `timeout` passes.
     boost::asio::awaitable<void> drain(std::chrono::milliseconds timeout);
 
+    // One connection's whole life over any Beast stream, as spawn_session runs it on an
+    // accepted one: counted (max_connections, drain), served request after request until it
+    // closes, then its sending side shut (`stream` reads and writes; `conn` arms deadlines and
+    // half-closes). Tests and the HTTP fuzz target drive it over beast::test::stream. Defined
+    // in daemon/ingress/session.hpp, which the caller includes.
+    template <class Stream>
+    boost::asio::awaitable<void> serve_connection(Stream& stream, Connection& conn);
+
     [[nodiscard]] bool ready() const { return ready_; }
     [[nodiscard]] const Metrics& metrics() const { return metrics_; }
 
@@ -75,6 +85,11 @@ class Server {
     boost::asio::awaitable<void> accept_loop();
     void spawn_session(boost::asio::ip::tcp::socket socket);
     bool shed_idle_connection();
+    // A connection already counted in sessions_: registered in live_, TLS handshake (ssl
+    // streams), the session loop, shutdown, unregistered and uncounted.
+    template <class Stream>
+    boost::asio::awaitable<void> run_session(Stream& stream, Connection& conn);
+    // The session loop: one request at a time until the connection closes.
     template <class Stream>
     boost::asio::awaitable<void> serve(Stream& stream, Session& session);
     boost::asio::awaitable<Response> handle(Request& req, const Session& session);
