@@ -27,7 +27,7 @@
 #include "tests/support/fixtures.hpp"
 #include "tests/support/test_connection.hpp"
 #include "tests/support/webhooks.hpp"
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace linkpilot::ingress {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "tests/support/postgres.hpp"
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace linkpilot::store::detail {
 namespace {
