@@ -90,7 +90,9 @@ class ExecutorTest : public ::testing::Test {
         run_until([&] { return answer.has_value(); });
         EXPECT_TRUE(answer && answer->has_value())
             << (answer && !*answer ? answer->error().message : "");
-        return std::move(answer->value());
+        if constexpr (requires(R & r) { r.value(); }) {
+            return std::move(answer->value());
+        }
     }
 
     std::int64_t accept(const std::string& action, const std::string& app, const std::string& args,

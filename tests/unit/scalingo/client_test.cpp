@@ -541,5 +541,5 @@ TEST(Scalingo_Client, RejectsBadConfiguration) {
     EXPECT_NE(c.error().find("ca_file"), std::string::npos);
 }
 
-// namespace
+}  // namespace
 }  // namespace linkpilot::scalingo
