@@ -1,6 +1,6 @@
 #pragma once
 
-// The typed configuration (SPEC section 2). Built once from YAML by `config::load`; nothing
+// The typed configuration (SPEC section 2). Built once from YAML by `config::load_file`; nothing
 // downstream touches YAML nodes. Immutable after loading; a reload builds a new one.
 
 #include <chrono>

@@ -25,9 +25,9 @@
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/fixtures.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/test_connection.hpp"
 #include "tests/support/webhooks.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace linkpilot::ingress {
 namespace {
