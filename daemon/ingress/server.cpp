@@ -136,20 +136,21 @@ net::awaitable<void> Server::accept_loop() {
 // that connected and waits) is closed to make room: sockets held open must not lock honest
 // senders out until server.request_timeout cuts them. A client already sending is never cut.
 bool Server::shed_idle_connection() {
-    for (auto* s : live_) {
-        if (!s->shed && s->nothing_received()) {
-            s->shed = true;
-            s->conn->cut();
-            if (shed_++ % 100 == 0) {  // a flood of connections would flood the log too
-                log_->warn(
-                    "{} connections open (the limit): closing the oldest idle one to make room "
-                    "({} so far)",
-                    sessions_, shed_);
-            }
-            return true;
-        }
+    const auto idle = std::find_if(live_.begin(), live_.end(), [](const Session* s) {
+        return !s->shed && s->nothing_received();
+    });
+    if (idle == live_.end()) {
+        return false;
     }
-    return false;
+    (*idle)->shed = true;
+    (*idle)->conn->cut();
+    if (shed_++ % 100 == 0) {  // a flood of connections would flood the log too
+        log_->warn(
+            "{} connections open (the limit): closing the oldest idle one to make room "
+            "({} so far)",
+            sessions_, shed_);
+    }
+    return true;
 }
 
 void Server::spawn_session(tcp::socket socket) {

@@ -331,7 +331,7 @@ Call<Page<ScmRepoLink>> Client::links(std::uint32_t page) {
     co_return std::move(*p);
 }
 
-Api& ConfiguredApi::api() {
+Api& ConfiguredApi::api() const {
     if (dry_run) {
         return *dry_run;
     }

@@ -127,7 +127,7 @@ struct ConfiguredApi {
     std::unique_ptr<Client> client;
     std::unique_ptr<DryRunApi> dry_run;
 
-    [[nodiscard]] Api& api();
+    [[nodiscard]] Api& api() const;
 };
 
 // Builds it with HTTPS_PROXY/NO_PROXY from the process environment. `parallel_calls` sizes the
