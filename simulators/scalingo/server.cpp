@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -188,6 +189,20 @@ net::awaitable<void> serve(S& stream, Simulator& sim) {
             if (answer) {
                 beast::get_lowest_layer(stream).expires_after(kIoTimeout);
                 co_await http::async_write(stream, *answer, kUse);
+                // A lingering close: a client still sending the body we refused would get a
+                // reset, and lose the answer, if the socket closed with its bytes unread.
+                auto& tcp = beast::get_lowest_layer(stream);
+                beast::error_code ignored;
+                tcp.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+                tcp.expires_after(std::chrono::seconds(2));
+                std::array<char, 16 * 1024> sink{};
+                for (std::uint64_t drained = 0; drained < 16 * kMaxBodyBytes;) {
+                    auto [rec, m] = co_await tcp.async_read_some(net::buffer(sink), kUse);
+                    if (rec) {
+                        break;
+                    }
+                    drained += m;
+                }
             }
             co_return;
         }
